@@ -1,0 +1,3 @@
+from visits.cli import main
+
+main()

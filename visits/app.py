@@ -1,0 +1,73 @@
+"""``create_app()``: the Litestar application with its database, routes, errors and OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+)
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Contact
+
+from visits import __version__
+from visits.db.engine import create_engine, create_session_factory
+from visits.errors import EXCEPTION_HANDLERS
+from visits.facilities.controllers import FacilityController, SlotController
+from visits.health import health, ready
+from visits.logging import configure_logging
+from visits.scheduler.runner import build_scheduler
+from visits.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """Build the application. Sessions are never committed by a response hook: services commit
+    explicitly, so that a failed commit becomes an error response instead of a false 2xx."""
+    settings = settings or get_settings()
+    configure_logging(settings)
+    engine = create_engine(settings.resolved_database_url, echo=settings.db_echo)
+
+    @asynccontextmanager
+    async def embedded_scheduler(_: Litestar) -> AsyncIterator[None]:
+        """In the single-process setup the scheduler lives inside the web server."""
+        if settings.scheduler != "embedded":
+            yield
+            return
+        scheduler = build_scheduler(create_session_factory(engine), settings)
+        scheduler.start()
+        try:
+            yield
+        finally:
+            scheduler.shutdown(wait=False)
+
+    database = SQLAlchemyAsyncConfig(
+        engine_instance=engine,
+        session_config=AsyncSessionConfig(expire_on_commit=False),
+        before_send_handler=None,
+        create_all=False,
+        set_default_exception_handler=False,
+    )
+    return Litestar(
+        route_handlers=[health, ready, FacilityController, SlotController],
+        plugins=[SQLAlchemyPlugin(config=database)],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=[embedded_scheduler],
+        openapi_config=OpenAPIConfig(
+            title="visits",
+            version=__version__,
+            description=(
+                "Visit scheduling for child-friendly prison visits. Errors are RFC 9457 "
+                "problem documents (application/problem+json)."
+            ),
+            contact=Contact(name="visits maintainers"),
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        ),
+        logging_config=None,  # configure_logging owns logging
+        debug=False,
+    )

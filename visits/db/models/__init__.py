@@ -1,0 +1,35 @@
+"""Every model, imported here so that ``Base.metadata`` knows the whole schema."""
+
+from visits.db.base import Base
+from visits.db.models.audit import AuditEvent
+from visits.db.models.facility import (
+    Closure,
+    Facility,
+    FacilityInformation,
+    Room,
+    Slot,
+    SlotTemplate,
+)
+from visits.db.models.notify import Reminder
+from visits.db.models.people import Household, Prisoner, Visitor, VisitorApproval
+from visits.db.models.visit import AllowanceEntry, Visit, VisitOverride, VisitParty
+
+__all__ = [
+    "AllowanceEntry",
+    "AuditEvent",
+    "Base",
+    "Closure",
+    "Facility",
+    "FacilityInformation",
+    "Household",
+    "Prisoner",
+    "Reminder",
+    "Room",
+    "Slot",
+    "SlotTemplate",
+    "Visit",
+    "VisitOverride",
+    "VisitParty",
+    "Visitor",
+    "VisitorApproval",
+]

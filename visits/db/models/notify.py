@@ -1,0 +1,36 @@
+"""The reminder outbox: one row per visit and offset, claimed with a lease before sending."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from visits.db.base import Base, IdMixin, TimestampMixin, enum_type
+from visits.enums import Language, ReminderState
+
+
+class Reminder(IdMixin, TimestampMixin, Base):
+    __tablename__ = "reminder"
+    __table_args__ = (
+        sa.UniqueConstraint("visit_id", "offset_minutes"),
+        sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        sa.Index("ix_reminder_state_due_at", "state", "due_at"),
+    )
+
+    visit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"))
+    offset_minutes: Mapped[int]
+    due_at: Mapped[datetime]
+    language: Mapped[Language] = mapped_column(enum_type(Language, "language"))
+    state: Mapped[ReminderState] = mapped_column(
+        enum_type(ReminderState, "reminder_state"), default=ReminderState.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    provider_status: Mapped[str | None] = mapped_column(sa.String(32))
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None]

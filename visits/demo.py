@@ -1,0 +1,242 @@
+"""Demo data: one facility in Europe/Berlin with three rooms, four weeks of slots, a household
+with two children of different ages, and the imprisoned parent. Every name is invented."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.db.models import (
+    Facility,
+    FacilityInformation,
+    Household,
+    Prisoner,
+    Room,
+    SlotTemplate,
+    Visitor,
+    VisitorApproval,
+)
+from visits.enums import (
+    AgeBand,
+    ApprovalStatus,
+    CustodyStatus,
+    Language,
+    Relationship,
+    RoomFeature,
+    VisitType,
+)
+from visits.facilities.slot_generation import generate_slots
+
+DEMO_TIMEZONE = "Europe/Berlin"
+DEMO_WEEKS = 4
+
+# (language, age band or None for everyone, topic, title, body)
+_INFORMATION = [
+    (
+        "de",
+        None,
+        "arrival",
+        "Ankunft",
+        "Bitte kommen Sie 30 Minuten vor Beginn. Alle Besucherinnen und Besucher, auch Kinder, "
+        "brauchen einen Ausweis.",
+    ),
+    (
+        "en",
+        None,
+        "arrival",
+        "Arrival",
+        "Please arrive 30 minutes before the start. Every visitor, children too, needs an ID.",
+    ),
+    (
+        "de",
+        AgeBand.PRESCHOOL,
+        "gate",
+        "Am Eingang",
+        "Am Eingang schaut eine freundliche Person in deine Tasche. Danach gehst du in ein Zimmer "
+        "mit Spielecke, wo Papa oder Mama auf dich wartet.",
+    ),
+    (
+        "en",
+        AgeBand.PRESCHOOL,
+        "gate",
+        "At the gate",
+        "At the gate a friendly person looks into your bag. Then you go to a room with a play "
+        "corner where your dad or mum is waiting for you.",
+    ),
+    (
+        "de",
+        AgeBand.SCHOOL,
+        "gate",
+        "Am Eingang",
+        "Am Eingang wird kontrolliert, was du mitbringst, wie am Flughafen. Im Familienzimmer gibt "
+        "es Bücher und Spiele. Du darfst alles fragen.",
+    ),
+    (
+        "en",
+        AgeBand.SCHOOL,
+        "gate",
+        "At the gate",
+        "At the gate staff check what you bring, like at an airport. The family room has books and "
+        "games. You can ask anything.",
+    ),
+]
+
+
+async def seed_demo(session: AsyncSession, today: date | None = None) -> bool:
+    """Add the demo unless a facility exists already. Returns whether it seeded; commits."""
+    if await session.scalar(sa.select(sa.func.count()).select_from(Facility)):
+        return False
+    zone = ZoneInfo(DEMO_TIMEZONE)
+    today = today or datetime.now(UTC).astimezone(zone).date()
+
+    facility = Facility(
+        slug="jva-musterstadt",
+        name="JVA Musterstadt",
+        timezone=DEMO_TIMEZONE,
+        street="Am Besucherweg 1",
+        postal_code="12345",
+        city="Musterstadt",
+        country="DE",
+        phone="+49 30 1234567",
+        email="besuch@jva-musterstadt.example",
+        languages=["de", "en"],
+        min_notice_hours=48,
+        max_days_ahead=28,
+        rule_profile="de-nw",
+    )
+    every_band = [band.value for band in AgeBand]
+    family_room = Room(
+        facility=facility,
+        name="Familienzimmer",
+        description="Helles Zimmer mit Spielecke, Wickeltisch, Büchern und Sofas.",
+        features=[
+            RoomFeature.PLAY_CORNER,
+            RoomFeature.BABY_CHANGING,
+            RoomFeature.BOOKS_GAMES,
+            RoomFeature.MOVABLE_FURNITURE,
+            RoomFeature.STEP_FREE,
+        ],
+        age_bands=every_band,
+        capacity_tables=4,
+        capacity_seats=14,
+        capacity_children=8,
+    )
+    play_room = Room(
+        facility=facility,
+        name="Spielzimmer",
+        description="Spielzimmer mit Zugang zum Außenspielplatz.",
+        features=[RoomFeature.PLAY_CORNER, RoomFeature.BOOKS_GAMES, RoomFeature.OUTDOOR],
+        age_bands=[AgeBand.PRESCHOOL.value, AgeBand.SCHOOL.value],
+        capacity_tables=6,
+        capacity_seats=18,
+        capacity_children=12,
+    )
+    hall = Room(
+        facility=facility,
+        name="Besuchssaal",
+        description="Der allgemeine Besuchsraum mit Einzeltischen.",
+        features=[RoomFeature.STEP_FREE],
+        age_bands=[],
+        capacity_tables=10,
+        capacity_seats=30,
+        capacity_children=6,
+    )
+    session.add_all([facility, family_room, play_room, hall])
+    await session.flush()
+    start = today - timedelta(days=today.weekday())  # the rhythm starts on this week's Monday
+    templates = [
+        (hall, VisitType.REGULAR, 1, time(9, 0), 60, 1),
+        (hall, VisitType.REGULAR, 3, time(9, 0), 60, 1),
+        (hall, VisitType.REGULAR, 5, time(10, 0), 60, 1),
+        (family_room, VisitType.CHILD_FAMILY, 2, time(15, 30), 120, 1),
+        (family_room, VisitType.CHILD_FAMILY, 5, time(14, 0), 120, 1),
+        (play_room, VisitType.PARENT_CHILD_GROUP, 4, time(15, 0), 120, 2),
+        (play_room, VisitType.FAMILY_DAY, 6, time(10, 0), 240, 4),
+    ]
+    session.add_all(
+        SlotTemplate(
+            facility_id=facility.id,
+            room=room,
+            visit_type=visit_type,
+            weekday=weekday,
+            start_time=start_time,
+            duration_minutes=minutes,
+            interval_weeks=interval,
+            valid_from=start,
+            valid_to=None,
+        )
+        for room, visit_type, weekday, start_time, minutes, interval in templates
+    )
+    session.add_all(
+        FacilityInformation(
+            facility=facility,
+            language=Language(language),
+            age_band=band.value if band else None,
+            topic=topic,
+            title=title,
+            body=body,
+        )
+        for language, band, topic, title, body in _INFORMATION
+    )
+
+    prisoner = Prisoner(
+        facility_id=facility.id,
+        prison_number="MS-2026-0042",
+        given_name="Jonas",
+        family_name="Beispiel",
+        admission_date=today - timedelta(days=40),
+        custody_status=CustodyStatus.SENTENCED,
+    )
+    household = Household(
+        guardian_name="Anna Beispiel",
+        email="anna.beispiel@example.org",
+        phone_e164="+4915112345678",
+        language=Language.DE,
+        sms_consent=True,
+    )
+    visitors = [
+        Visitor(
+            household=household,
+            given_name="Anna",
+            family_name="Beispiel",
+            birth_date=today - relativedelta(years=34, days=50),
+            relationship=Relationship.PARTNER,
+            is_guardian=True,
+        ),
+        Visitor(
+            household=household,
+            given_name="Mia",
+            family_name="Beispiel",
+            birth_date=today - relativedelta(years=4, days=120),
+            relationship=Relationship.CHILD,
+        ),
+        Visitor(
+            household=household,
+            given_name="Leon",
+            family_name="Beispiel",
+            birth_date=today - relativedelta(years=10, days=200),
+            relationship=Relationship.CHILD,
+        ),
+    ]
+    session.add_all([prisoner, household, *visitors])
+    await session.flush()
+    session.add_all(
+        VisitorApproval(
+            visitor_id=visitor.id,
+            prisoner_id=prisoner.id,
+            status=ApprovalStatus.APPROVED,
+            decided_at=datetime.now(UTC),
+            decided_by="demo",
+            reason="demo data",
+        )
+        for visitor in visitors
+    )
+    await session.flush()
+    last = today + timedelta(weeks=DEMO_WEEKS) - timedelta(days=1)
+    await generate_slots(session, facility, today, last)
+    await session.commit()
+    return True

@@ -1,0 +1,130 @@
+"""The domain's closed vocabularies, shared by the database, the rule engine and the API."""
+
+from enum import StrEnum
+
+
+class RoomFeature(StrEnum):
+    PLAY_CORNER = "play_corner"
+    BABY_CHANGING = "baby_changing"
+    BOOKS_GAMES = "books_games"
+    TEEN_ZONE = "teen_zone"
+    OUTDOOR = "outdoor"
+    MOVABLE_FURNITURE = "movable_furniture"
+    STEP_FREE = "step_free"
+
+
+class AgeBand(StrEnum):
+    """Child age bands of the rule catalogue (CF-18, CF-21), inclusive years."""
+
+    INFANT = "0-2"
+    PRESCHOOL = "3-5"
+    SCHOOL = "6-11"
+    TEEN = "12-17"
+
+    @property
+    def bounds(self) -> tuple[int, int]:
+        low, high = self.value.split("-")
+        return int(low), int(high)
+
+    @classmethod
+    def for_age(cls, years: int) -> "AgeBand | None":
+        for band in cls:
+            low, high = band.bounds
+            if low <= years <= high:
+                return band
+        return None
+
+
+class VisitType(StrEnum):
+    REGULAR = "regular"
+    CHILD_FAMILY = "child_family"
+    FAMILY_DAY = "family_day"
+    PARENT_CHILD_GROUP = "parent_child_group"
+    LONG_VISIT = "long_visit"
+    VIDEO = "video"
+
+
+class BookableBy(StrEnum):
+    PUBLIC = "public"
+    STAFF = "staff"
+
+
+class SlotStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class CustodyStatus(StrEnum):
+    REMAND = "remand"
+    SENTENCED = "sentenced"
+
+
+class Relationship(StrEnum):
+    """How a visitor is related to the prisoner; CF-10 keys the child contingent on this."""
+
+    CHILD = "child"
+    STEPCHILD = "stepchild"
+    FOSTER_CHILD = "foster_child"
+    GRANDCHILD = "grandchild"
+    SIBLING = "sibling"
+    PARTNER = "partner"
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    OTHER_RELATIVE = "other_relative"
+    FRIEND = "friend"
+    ESCORT = "escort"
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class VisitStatus(StrEnum):
+    HELD = "held"
+    REQUESTED = "requested"
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    ATTENDED = "attended"
+    NO_SHOW = "no_show"
+
+
+class Channel(StrEnum):
+    ONLINE = "online"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    SYSTEM = "system"
+
+
+class Ledger(StrEnum):
+    """Allowance ledgers (CF-10, CF-11, CF-23, CF-24)."""
+
+    REGULAR = "regular"
+    CHILD = "child"
+    FAMILY_PROGRAMME = "family_programme"
+    VIDEO = "video"
+
+
+class ReminderState(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
+    CANCELLED = "cancelled"
+
+
+class Language(StrEnum):
+    DE = "de"
+    EN = "en"
+
+
+class ActorType(StrEnum):
+    STAFF = "staff"
+    HOUSEHOLD = "household"
+    SYSTEM = "system"

@@ -1,0 +1,154 @@
+"""RFC 9457 problem documents for every error, in the request's language (de/en).
+
+Each problem has a stable ``type`` (``urn:visits:problem:<slug>``) that clients can switch on.
+Validation problems list every failure at once in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from visits.i18n import negotiate_language
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+# slug, English title, German title
+_BY_STATUS: dict[int, tuple[str, str, str]] = {
+    400: ("invalid-request", "The request is not valid", "Die Anfrage ist ungültig"),
+    401: ("unauthenticated", "Sign-in required", "Anmeldung erforderlich"),
+    403: ("forbidden", "Not allowed", "Nicht erlaubt"),
+    404: ("not-found", "Not found", "Nicht gefunden"),
+    405: ("method-not-allowed", "Method not allowed", "Methode nicht erlaubt"),
+    409: ("conflict", "Conflict with the current state", "Konflikt mit dem aktuellen Zustand"),
+    415: ("unsupported-media-type", "Unsupported media type", "Nicht unterstützter Medientyp"),
+    422: ("unprocessable", "The request cannot be processed", "Die Anfrage ist nicht verarbeitbar"),
+    429: ("rate-limited", "Too many requests", "Zu viele Anfragen"),
+    500: ("internal-error", "Something went wrong on our side", "Bei uns ist ein Fehler passiert"),
+    503: ("unavailable", "Temporarily unavailable", "Vorübergehend nicht verfügbar"),
+}
+
+
+class ProblemError(HTTPException):
+    """An error the service raises on purpose, with a slug and optional per-field ``errors``."""
+
+    def __init__(
+        self,
+        status_code: int,
+        slug: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail)
+        self.slug = slug
+        self.errors = errors or []
+        self.problem_extra = extra or {}
+
+
+def invalid_parameters(errors: list[dict[str, Any]]) -> ProblemError:
+    """A 400 listing every invalid parameter: ``{"name", "in", "detail"}`` each."""
+    return ProblemError(
+        400, "invalid-parameters", f"{len(errors)} parameter(s) are not valid.", errors=errors
+    )
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    *,
+    slug: str | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    default_slug, title_en, title_de = _BY_STATUS.get(
+        status, _BY_STATUS[400 if status < 500 else 500]
+    )
+    body: dict[str, Any] = {
+        "type": f"urn:visits:problem:{slug or default_slug}",
+        "title": title_de if negotiate_language(request) == "de" else title_en,
+        "status": status,
+        "instance": request.url.path,
+    }
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = errors
+    body.update(extra or {})
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _public_name(request: Request[Any, Any, Any], key: str | None) -> str | None:
+    """The name a client used (``from``), not the Python parameter name (``date_from``)."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters[key or ""]
+    except (KeyError, AttributeError):
+        return key
+    alias = getattr(parameter.kwarg_definition, "name", None)
+    return alias or key
+
+
+def _validation_errors(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> list[dict[str, Any]]:
+    items = exc.extra if isinstance(exc.extra, list) else []
+    return [
+        {
+            "name": _public_name(request, item.get("key")),
+            "in": item.get("source"),
+            "detail": item.get("message"),
+        }
+        for item in items
+        if isinstance(item, dict)
+    ]
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, ProblemError):
+        return problem_response(
+            request,
+            exc.status_code,
+            slug=exc.slug,
+            detail=exc.detail,
+            errors=exc.errors,
+            extra=exc.problem_extra,
+            headers=exc.headers,
+        )
+    if isinstance(exc, ValidationException):
+        errors = _validation_errors(request, exc)
+        return problem_response(
+            request,
+            400,
+            slug="invalid-parameters" if errors else "invalid-request",
+            detail=f"{len(errors)} parameter(s) are not valid." if errors else exc.detail,
+            errors=errors,
+        )
+    if exc.status_code >= 500:
+        log.error(
+            "request_failed",
+            path=request.url.path,
+            method=request.method,
+            status=exc.status_code,
+            exc_info=exc,
+        )
+    return problem_response(request, exc.status_code, detail=exc.detail, headers=exc.headers)
+
+
+def handle_unexpected_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Log the failure with its traceback; the client gets a problem document, never a trace."""
+    log.error("unhandled_exception", path=request.url.path, method=request.method, exc_info=exc)
+    return problem_response(request, HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected_exception,
+}

@@ -1,0 +1,102 @@
+"""Read queries for facilities, rooms and slots; each returns one page and the total count."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.db.base import utcnow
+from visits.db.models import Facility, Room, Slot
+from visits.enums import BookableBy, SlotStatus, VisitType
+
+
+async def _page(
+    session: AsyncSession, statement: sa.Select[Unpack[tuple[Any, ...]]], limit: int, offset: int
+) -> tuple[Sequence[Any], int]:
+    total = await session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    rows = (await session.execute(statement.limit(limit).offset(offset))).all()
+    return rows, total or 0
+
+
+async def list_facilities(
+    session: AsyncSession, *, limit: int, offset: int
+) -> tuple[list[Facility], int]:
+    statement = sa.select(Facility).where(Facility.is_active).order_by(Facility.name, Facility.id)
+    rows, total = await _page(session, statement, limit, offset)
+    return [row[0] for row in rows], total
+
+
+async def get_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facility | None:
+    return await session.scalar(
+        sa.select(Facility).where(Facility.id == facility_id, Facility.is_active)
+    )
+
+
+async def list_rooms(
+    session: AsyncSession, facility_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[Room], int]:
+    statement = (
+        sa.select(Room)
+        .where(Room.facility_id == facility_id, Room.is_active)
+        .order_by(Room.name, Room.id)
+    )
+    rows, total = await _page(session, statement, limit, offset)
+    return [row[0] for row in rows], total
+
+
+@dataclass(frozen=True)
+class SlotFilter:
+    """Public slot search. Dates are local dates of the facility, both ends inclusive."""
+
+    date_from: date
+    date_to: date
+    facility_id: uuid.UUID | None = None
+    room_id: uuid.UUID | None = None
+    visit_type: VisitType | None = None
+    room_feature: str | None = None
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    slot: Slot
+    room_name: str
+    timezone: str
+
+
+async def list_public_slots(
+    session: AsyncSession, criteria: SlotFilter, *, limit: int, offset: int
+) -> tuple[list[SlotRow], int]:
+    """Open, not yet started slots the public may book, in time order."""
+    statement = (
+        sa.select(Slot, Room.name, Facility.timezone)
+        .join(Room, Room.id == Slot.room_id)
+        .join(Facility, Facility.id == Slot.facility_id)
+        .where(
+            Slot.status == SlotStatus.OPEN,
+            Slot.bookable_by == BookableBy.PUBLIC,
+            Slot.local_date >= criteria.date_from,
+            Slot.local_date <= criteria.date_to,
+            Slot.starts_at > utcnow(),
+            Facility.is_active,
+        )
+        .order_by(Slot.starts_at, Room.name, Slot.id)
+    )
+    if criteria.facility_id is not None:
+        statement = statement.where(Slot.facility_id == criteria.facility_id)
+    if criteria.room_id is not None:
+        statement = statement.where(Slot.room_id == criteria.room_id)
+    if criteria.visit_type is not None:
+        statement = statement.where(Slot.visit_type == criteria.visit_type)
+    if criteria.room_feature is not None:
+        # Features are a JSON list; rooms are few, so match them in Python, portably.
+        rooms = (await session.execute(sa.select(Room.id, Room.features))).all()
+        wanted = [room.id for room in rooms if criteria.room_feature in room.features]
+        statement = statement.where(Slot.room_id.in_(wanted))
+    rows, total = await _page(session, statement, limit, offset)
+    return [SlotRow(row[0], row[1], row[2]) for row in rows], total

@@ -1,0 +1,39 @@
+"""Scheduled work. Each job is safe to run twice at once: it only inserts what is missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from visits.db.models import Facility
+from visits.facilities.slot_generation import generate_slots
+
+log = structlog.get_logger(__name__)
+
+
+async def extend_slot_horizon(
+    session_factory: async_sessionmaker[AsyncSession], horizon_days: int
+) -> int:
+    """Generate every facility's slots from today to ``horizon_days`` ahead (local dates)."""
+    created = 0
+    async with session_factory() as session:
+        facilities = (await session.scalars(sa.select(Facility).where(Facility.is_active))).all()
+        for facility in facilities:
+            today = datetime.now(UTC).astimezone(ZoneInfo(facility.timezone)).date()
+            try:
+                count = await generate_slots(
+                    session, facility, today, today + timedelta(days=horizon_days - 1)
+                )
+                await session.commit()
+            except Exception:
+                await session.rollback()
+                log.exception("slot_horizon_failed", facility_id=str(facility.id))
+                continue
+            created += count
+            if count:
+                log.info("slots_generated", facility_id=str(facility.id), count=count)
+    return created

@@ -1,0 +1,62 @@
+"""APScheduler 3 wiring, used inside ``visits serve`` or as its own ``visits scheduler`` process.
+
+One scheduler per process: web servers with several workers must set ``scheduler=external`` and
+run one ``visits scheduler`` process. Jobs run once at start to catch up on work missed while down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from visits.db.engine import create_engine, create_session_factory
+from visits.scheduler.jobs import extend_slot_horizon
+from visits.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+JOB_DEFAULTS = {
+    "coalesce": True,  # many missed runs become one
+    "max_instances": 1,
+    "misfire_grace_time": 3600,  # a late run still runs (the default drops it after 1 s)
+}
+SLOT_HORIZON_INTERVAL_HOURS = 6
+
+
+def build_scheduler(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
+    scheduler.add_job(
+        extend_slot_horizon,
+        "interval",
+        hours=SLOT_HORIZON_INTERVAL_HOURS,
+        args=[session_factory, settings.slot_horizon_days],
+        id="extend_slot_horizon",
+        next_run_time=datetime.now(UTC),  # catch up at start
+        replace_existing=True,
+    )
+    return scheduler
+
+
+async def run_scheduler_process(settings: Settings) -> None:
+    """Run the scheduler until SIGINT or SIGTERM."""
+    engine = create_engine(settings.resolved_database_url, echo=settings.db_echo)
+    scheduler = build_scheduler(create_session_factory(engine), settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    scheduler.start()
+    log.info("scheduler_started", jobs=[job.id for job in scheduler.get_jobs()])
+    try:
+        await stop.wait()
+    finally:
+        scheduler.shutdown(wait=False)
+        await engine.dispose()
+        log.info("scheduler_stopped")
