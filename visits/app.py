@@ -33,17 +33,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     engine = create_engine(settings.resolved_database_url, echo=settings.db_echo)
 
     @asynccontextmanager
-    async def embedded_scheduler(_: Litestar) -> AsyncIterator[None]:
-        """In the single-process setup the scheduler lives inside the web server."""
-        if settings.scheduler != "embedded":
-            yield
-            return
-        scheduler = build_scheduler(create_session_factory(engine), settings)
-        scheduler.start()
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        """Start the embedded scheduler (single-process setup); always close the pool at exit."""
+        scheduler = None
+        if settings.scheduler == "embedded":
+            scheduler = build_scheduler(create_session_factory(engine), settings)
+            scheduler.start()
         try:
             yield
         finally:
-            scheduler.shutdown(wait=False)
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
+            await engine.dispose()
 
     database = SQLAlchemyAsyncConfig(
         engine_instance=engine,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[health, ready, FacilityController, SlotController],
         plugins=[SQLAlchemyPlugin(config=database)],
         exception_handlers=EXCEPTION_HANDLERS,
-        lifespan=[embedded_scheduler],
+        lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="visits",
             version=__version__,

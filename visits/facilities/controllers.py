@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
 from litestar.di import NamedDependency
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.enums import RoomFeature, VisitType
@@ -41,7 +41,9 @@ class FacilityController(Controller):
         return Page([facility_out(f) for f in facilities], total, limit, offset)
 
     @get("/{facility_id:uuid}", summary="Get one facility")
-    async def get_facility(self, db_session: DbSession, facility_id: uuid.UUID) -> FacilityOut:
+    async def get_facility(
+        self, db_session: DbSession, facility_id: FromPath[uuid.UUID]
+    ) -> FacilityOut:
         facility = await queries.get_facility(db_session, facility_id)
         if facility is None:
             raise _facility_not_found(facility_id)
@@ -51,7 +53,7 @@ class FacilityController(Controller):
     async def list_rooms(
         self,
         db_session: DbSession,
-        facility_id: uuid.UUID,
+        facility_id: FromPath[uuid.UUID],
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> Page[RoomOut]:

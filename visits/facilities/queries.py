@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Unpack
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,7 +17,7 @@ from visits.enums import BookableBy, SlotStatus, VisitType
 
 
 async def _page(
-    session: AsyncSession, statement: sa.Select[Unpack[tuple[Any, ...]]], limit: int, offset: int
+    session: AsyncSession, statement: sa.Select[*tuple[Any, ...]], limit: int, offset: int
 ) -> tuple[Sequence[Any], int]:
     total = await session.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
     rows = (await session.execute(statement.limit(limit).offset(offset))).all()
