@@ -44,7 +44,7 @@ async def ready(
     try:
         async with db_engine.connect() as connection:
             revision = await connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:
         log.warning("readiness_check_failed", error=type(exc).__name__)
         return problem_response(
             request, 503, slug="database-unavailable", detail="The database cannot be reached."

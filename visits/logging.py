@@ -9,6 +9,8 @@ import structlog
 
 from visits.settings import Settings
 
+_HANDLER_NAME = "visits"
+
 
 def configure_logging(settings: Settings) -> None:
     shared: list[structlog.types.Processor] = [
@@ -38,8 +40,10 @@ def configure_logging(settings: Settings) -> None:
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.set_name(_HANDLER_NAME)
     root = logging.getLogger()
-    root.handlers = [handler]
+    # Replace our own handler when called again; leave handlers others installed.
+    root.handlers = [h for h in root.handlers if h.get_name() != _HANDLER_NAME] + [handler]
     root.setLevel(settings.log_level)
     for noisy in ("sqlalchemy.engine", "aiosqlite", "apscheduler.executors.default"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

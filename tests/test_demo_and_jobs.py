@@ -1,0 +1,73 @@
+"""Demo data and the slot-horizon job."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from visits.db.engine import create_session_factory
+from visits.db.models import Facility, Household, Prisoner, Room, Slot, Visitor, VisitorApproval
+from visits.demo import seed_demo
+from visits.enums import ApprovalStatus, Relationship
+from visits.rules.ages import age_on
+from visits.scheduler.jobs import extend_slot_horizon
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+async def count(db: AsyncSession, model: type) -> int:
+    return int(await db.scalar(sa.select(sa.func.count()).select_from(model)) or 0)
+
+
+async def test_demo_has_what_the_readme_promises(db: AsyncSession) -> None:
+    today = date(2026, 11, 23)
+    assert await seed_demo(db, today=today)
+    facility = (await db.scalars(sa.select(Facility))).one()
+    assert facility.timezone == "Europe/Berlin"
+    rooms = {room.name: room for room in await db.scalars(sa.select(Room))}
+    assert set(rooms) == {"Familienzimmer", "Spielzimmer", "Besuchssaal"}
+    assert "play_corner" in rooms["Familienzimmer"].features
+    assert rooms["Besuchssaal"].age_bands == []
+
+    days = (await db.scalars(sa.select(Slot.local_date).distinct())).all()
+    assert min(days) >= today
+    assert max(days) <= today + timedelta(days=27)
+    assert max(days) >= today + timedelta(days=21)  # slots in each of the four weeks
+    # weekly: 3 regular + 2 family visits; a parent-child group fortnightly; a family day monthly
+    assert await count(db, Slot) == 4 * 5 + 2 + 1
+
+    children = (
+        await db.scalars(sa.select(Visitor).where(Visitor.relationship == Relationship.CHILD))
+    ).all()
+    ages = sorted(age_on(child.birth_date, today) for child in children)
+    assert len(ages) == 2
+    assert ages[0] != ages[1]
+    assert all(age < 18 for age in ages)
+    assert await count(db, Household) == 1
+    assert await count(db, Prisoner) == 1
+    approvals = (await db.scalars(sa.select(VisitorApproval.status))).all()
+    assert approvals == [ApprovalStatus.APPROVED] * 3
+
+
+async def test_demo_is_not_added_twice(db: AsyncSession) -> None:
+    assert await seed_demo(db)
+    assert not await seed_demo(db)
+    assert await count(db, Facility) == 1
+
+
+async def test_horizon_job_fills_the_horizon_once(db: AsyncSession, engine: AsyncEngine) -> None:
+    await seed_demo(db)
+    before = await count(db, Slot)
+    await db.commit()  # end the read transaction: on SQLite it holds the write lock
+    factory = create_session_factory(engine)
+    created = await extend_slot_horizon(factory, horizon_days=56)
+    assert created > 0
+    assert await extend_slot_horizon(factory, horizon_days=56) == 0
+    last = await db.scalar(sa.select(sa.func.max(Slot.local_date)))
+    today = datetime.now(UTC).astimezone(BERLIN).date()
+    assert last is not None
+    assert today + timedelta(days=48) <= last <= today + timedelta(days=55)
+    assert await count(db, Slot) == before + created

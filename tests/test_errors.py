@@ -1,0 +1,53 @@
+"""Failures become problem documents and a log line, never a traceback for the client."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+from visits.app import create_app
+from visits.errors import EXCEPTION_HANDLERS
+from visits.logging import configure_logging
+from visits.settings import Settings
+
+
+@get("/boom")
+async def boom() -> None:
+    raise RuntimeError("secret internals")
+
+
+async def test_an_unexpected_exception_is_logged_and_answered_with_a_problem(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    configure_logging(Settings(environment="test"))
+    app = Litestar(
+        route_handlers=[boom], exception_handlers=EXCEPTION_HANDLERS, logging_config=None
+    )
+    with caplog.at_level(logging.ERROR):
+        async with AsyncTestClient(app) as client:
+            response = await client.get("/boom", headers={"Accept-Language": "de"})
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["type"] == "urn:visits:problem:internal-error"
+    assert body["title"] == "Bei uns ist ein Fehler passiert"
+    assert "secret internals" not in response.text
+    assert "Traceback" not in response.text
+    assert any("unhandled_exception" in record.getMessage() for record in caplog.records)
+
+
+async def test_ready_reports_an_unreachable_database_as_503() -> None:
+    settings = Settings(
+        environment="test",
+        database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none",
+        scheduler="off",
+    )
+    async with AsyncTestClient(create_app(settings)) as client:
+        ready = await client.get("/ready")
+        health = await client.get("/health")
+    assert ready.status_code == 503
+    assert ready.json()["type"] == "urn:visits:problem:database-unavailable"
+    assert health.status_code == 200  # the process itself is fine
