@@ -11,16 +11,21 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyPlugin,
 )
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Contact
+from litestar.openapi.spec import Components, Contact, SecurityScheme
 
 from visits import __version__
+from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
 from visits.db.engine import create_engine, create_session_factory
+from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
 from visits.facilities.controllers import FacilityController, SlotController
 from visits.health import health, ready
 from visits.logging import configure_logging
+from visits.notify.channels import LogChannel
+from visits.people.controllers import StaffPeopleController
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
 
@@ -54,7 +59,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
         set_default_exception_handler=False,
     )
     return Litestar(
-        route_handlers=[health, ready, FacilityController, SlotController],
+        route_handlers=[
+            health,
+            ready,
+            FacilityController,
+            SlotController,
+            AuthController,
+            HouseholdController,
+            StaffAdminController,
+            StaffPeopleController,
+        ],
+        dependencies=APP_DEPENDENCIES,
+        state=State({"settings": settings, "notifier": LogChannel()}),
         plugins=[SQLAlchemyPlugin(config=database)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],
@@ -66,6 +82,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "problem documents (application/problem+json)."
             ),
             contact=Contact(name="visits maintainers"),
+            components=Components(
+                security_schemes={
+                    "bearerAuth": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description=(
+                            "A token from POST /api/v1/auth/household/verify (households) or "
+                            "POST /api/v1/auth/staff/sign-in (staff)."
+                        ),
+                    )
+                }
+            ),
             path="/schema",
             render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
         ),

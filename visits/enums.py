@@ -128,3 +128,21 @@ class ActorType(StrEnum):
     STAFF = "staff"
     HOUSEHOLD = "household"
     SYSTEM = "system"
+
+
+class StaffRole(StrEnum):
+    VISITS_OFFICER = "visits_officer"
+    VISITS_MANAGER = "visits_manager"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+    ADMIN = "admin"
+
+
+class TokenKind(StrEnum):
+    STAFF = "staff"
+    HOUSEHOLD = "household"
+    FEED = "feed"  # read-only calendar subscriptions
+
+
+class ContactChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"

@@ -51,6 +51,10 @@ class ProblemError(HTTPException):
         self.errors = errors or []
         self.problem_extra = extra or {}
 
+    def with_headers(self, headers: dict[str, str]) -> ProblemError:
+        self.headers = {**(self.headers or {}), **headers}
+        return self
+
 
 def invalid_parameters(errors: list[dict[str, Any]]) -> ProblemError:
     """A 400 listing every invalid parameter: ``{"name", "in", "detail"}`` each."""

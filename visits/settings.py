@@ -52,6 +52,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     seed_demo: bool = True
     scheduler: Literal["embedded", "external", "off"] = "embedded"
     slot_horizon_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 56
+    staff_token_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 7)] = 12
+    household_token_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
+    sign_in_code_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
 
     @property
     def resolved_database_url(self) -> str:

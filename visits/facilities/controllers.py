@@ -8,10 +8,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from visits.dependencies import DbSession
 from visits.enums import RoomFeature, VisitType
 from visits.errors import ProblemError, invalid_parameters
 from visits.facilities import queries
@@ -21,8 +20,6 @@ from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 
 DEFAULT_SLOT_DAYS = 28
 MAX_SLOT_DAYS = 92
-
-DbSession = NamedDependency[AsyncSession]
 
 
 def _facility_not_found(facility_id: uuid.UUID) -> ProblemError:

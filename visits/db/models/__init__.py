@@ -1,6 +1,13 @@
 """Every model, imported here so that ``Base.metadata`` knows the whole schema."""
 
 from visits.db.base import Base
+from visits.db.models.accounts import (
+    AuthToken,
+    RateLimitCounter,
+    SignInChallenge,
+    StaffGrant,
+    StaffMember,
+)
 from visits.db.models.audit import AuditEvent
 from visits.db.models.facility import (
     Closure,
@@ -17,16 +24,21 @@ from visits.db.models.visit import AllowanceEntry, Visit, VisitOverride, VisitPa
 __all__ = [
     "AllowanceEntry",
     "AuditEvent",
+    "AuthToken",
     "Base",
     "Closure",
     "Facility",
     "FacilityInformation",
     "Household",
     "Prisoner",
+    "RateLimitCounter",
     "Reminder",
     "Room",
+    "SignInChallenge",
     "Slot",
     "SlotTemplate",
+    "StaffGrant",
+    "StaffMember",
     "Visit",
     "VisitOverride",
     "VisitParty",

@@ -60,7 +60,10 @@ class Household(IdMixin, TimestampMixin, Base):
     erased_at: Mapped[datetime | None]
 
     visitors: Mapped[list[Visitor]] = orm.relationship(
-        back_populates="household", order_by="Visitor.birth_date"
+        back_populates="household",
+        order_by="Visitor.birth_date",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 

@@ -1,0 +1,1 @@
+"""Accounts and access: staff, households, tokens, sign-in, authorization."""

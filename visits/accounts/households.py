@@ -1,0 +1,331 @@
+"""A household's own data: profile, visitors, approval requests, export and erasure.
+
+Every query is filtered by the signed-in household, so another household's identifiers answer
+404 exactly like identifiers that do not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.accounts import tokens
+from visits.accounts.principals import HouseholdPrincipal
+from visits.accounts.schemas import (
+    ApprovalRequestIn,
+    HouseholdApprovalOut,
+    HouseholdOut,
+    HouseholdUpdateIn,
+    VisitorIn,
+    VisitorOut,
+    VisitorUpdateIn,
+)
+from visits.audit import record
+from visits.db.base import utcnow
+from visits.db.models import (
+    AuditEvent,
+    Household,
+    Prisoner,
+    Visit,
+    Visitor,
+    VisitorApproval,
+    VisitParty,
+)
+from visits.enums import ApprovalStatus, VisitStatus
+from visits.errors import ProblemError
+
+ACTIVE_VISIT_STATES = (VisitStatus.HELD, VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
+_APPROVAL_MESSAGES = {
+    ApprovalStatus.PENDING: "The facility is checking this request.",
+    ApprovalStatus.APPROVED: "Approved for visits.",
+    ApprovalStatus.REJECTED: "Not approved. Please contact the facility.",
+}
+
+
+def _not_found(what: str) -> ProblemError:
+    return ProblemError(404, f"{what}-not-found", f"There is no such {what}.")
+
+
+async def get_household(session: AsyncSession, who: HouseholdPrincipal) -> Household:
+    household = await session.get(Household, who.household_id)
+    if household is None:  # erased while the token was in flight
+        raise _not_found("household")
+    return household
+
+
+def household_out(household: Household) -> HouseholdOut:
+    return HouseholdOut(
+        id=household.id,
+        guardian_name=household.guardian_name,
+        email=household.email,
+        phone=household.phone_e164,
+        language=household.language,
+        sms_consent=household.sms_consent,
+    )
+
+
+async def update_household(
+    session: AsyncSession, who: HouseholdPrincipal, data: HouseholdUpdateIn
+) -> Household:
+    household = await get_household(session, who)
+    changes = {}
+    for name in ("guardian_name", "language", "sms_consent"):
+        value = getattr(data, name)
+        if value is not None and value != getattr(household, name):
+            changes[name] = True  # that it changed; personal values stay out of the audit
+            setattr(household, name, value)
+    if data.sms_consent is False:
+        household.sms_consent = False
+    if changes:
+        record(session, who.actor, "household.update", "household", household.id, changes=changes)
+    await session.commit()
+    return household
+
+
+async def own_visitor(
+    session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID
+) -> Visitor:
+    visitor = await session.scalar(
+        sa.select(Visitor).where(Visitor.id == visitor_id, Visitor.household_id == who.household_id)
+    )
+    if visitor is None:
+        raise _not_found("visitor")
+    return visitor
+
+
+def approval_out(approval: VisitorApproval, facility_id: uuid.UUID) -> HouseholdApprovalOut:
+    return HouseholdApprovalOut(
+        id=approval.id,
+        visitor_id=approval.visitor_id,
+        prisoner_id=approval.prisoner_id,
+        facility_id=facility_id,
+        status=approval.status,
+        message=_APPROVAL_MESSAGES[approval.status],
+    )
+
+
+async def _approvals_by_visitor(
+    session: AsyncSession, visitor_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[HouseholdApprovalOut]]:
+    rows = await session.execute(
+        sa.select(VisitorApproval, Prisoner.facility_id)
+        .join(Prisoner, Prisoner.id == VisitorApproval.prisoner_id)
+        .where(VisitorApproval.visitor_id.in_(visitor_ids))
+        .order_by(VisitorApproval.created_at)
+    )
+    result: dict[uuid.UUID, list[HouseholdApprovalOut]] = {v: [] for v in visitor_ids}
+    for approval, facility_id in rows:
+        result[approval.visitor_id].append(approval_out(approval, facility_id))
+    return result
+
+
+async def visitors_out(session: AsyncSession, visitors: list[Visitor]) -> list[VisitorOut]:
+    approvals = await _approvals_by_visitor(session, [v.id for v in visitors])
+    return [
+        VisitorOut(
+            id=v.id,
+            given_name=v.given_name,
+            family_name=v.family_name,
+            birth_date=v.birth_date,
+            relationship=v.relationship,
+            is_guardian=v.is_guardian,
+            approvals=approvals[v.id],
+        )
+        for v in visitors
+    ]
+
+
+async def list_visitors(
+    session: AsyncSession, who: HouseholdPrincipal, *, limit: int, offset: int
+) -> tuple[list[Visitor], int]:
+    condition = Visitor.household_id == who.household_id
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Visitor).where(condition))
+    rows = await session.scalars(
+        sa.select(Visitor)
+        .where(condition)
+        .order_by(Visitor.birth_date, Visitor.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def add_visitor(session: AsyncSession, who: HouseholdPrincipal, data: VisitorIn) -> Visitor:
+    await get_household(session, who)
+    visitor = Visitor(household_id=who.household_id, **msgspec.structs.asdict(data))
+    session.add(visitor)
+    await session.flush()
+    record(session, who.actor, "visitor.create", "visitor", visitor.id)
+    await session.commit()
+    return visitor
+
+
+async def update_visitor(
+    session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID, data: VisitorUpdateIn
+) -> Visitor:
+    visitor = await own_visitor(session, who, visitor_id)
+    changed = []
+    for name, value in msgspec.structs.asdict(data).items():
+        if value is not None and value != getattr(visitor, name):
+            setattr(visitor, name, value)
+            changed.append(name)
+    if changed:
+        record(
+            session,
+            who.actor,
+            "visitor.update",
+            "visitor",
+            visitor.id,
+            changes={"fields": sorted(changed)},
+        )
+    await session.commit()
+    return visitor
+
+
+async def _has_upcoming_visits(session: AsyncSession, condition: sa.ColumnElement[bool]) -> bool:
+    found = await session.scalar(
+        sa.select(Visit.id)
+        .join(VisitParty, VisitParty.visit_id == Visit.id, isouter=True)
+        .where(condition, Visit.status.in_(ACTIVE_VISIT_STATES), Visit.ends_at > utcnow())
+        .limit(1)
+    )
+    return found is not None
+
+
+async def remove_visitor(
+    session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID
+) -> None:
+    visitor = await own_visitor(session, who, visitor_id)
+    if await _has_upcoming_visits(session, VisitParty.visitor_id == visitor.id):
+        raise ProblemError(
+            409,
+            "visitor-has-visits",
+            "This person is booked for an upcoming visit. Cancel it first.",
+        )
+    record(session, who.actor, "visitor.delete", "visitor", visitor.id)
+    await session.delete(visitor)
+    await session.commit()
+
+
+async def request_approval(
+    session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID, data: ApprovalRequestIn
+) -> HouseholdApprovalOut:
+    """Ask the facility to approve a visitor for a prisoner the family names (CF-04)."""
+    visitor = await own_visitor(session, who, visitor_id)
+    prisoner = await session.scalar(
+        sa.select(Prisoner).where(
+            Prisoner.facility_id == data.facility_id,
+            Prisoner.prison_number == data.prison_number.strip(),
+            sa.func.lower(Prisoner.family_name) == data.prisoner_family_name.strip().lower(),
+            Prisoner.released_on.is_(None),
+        )
+    )
+    if prisoner is None:
+        raise ProblemError(
+            422,
+            "prisoner-not-matched",
+            "No prisoner matches this facility, prison number and family name. "
+            "Please check the details or contact the facility.",
+        )
+    approval = await session.scalar(
+        sa.select(VisitorApproval).where(
+            VisitorApproval.visitor_id == visitor.id, VisitorApproval.prisoner_id == prisoner.id
+        )
+    )
+    if approval is None:
+        approval = VisitorApproval(visitor_id=visitor.id, prisoner_id=prisoner.id)
+        session.add(approval)
+        await session.flush()
+        record(
+            session,
+            who.actor,
+            "approval.request",
+            "visitor_approval",
+            approval.id,
+            facility_id=prisoner.facility_id,
+        )
+        await session.commit()
+    return approval_out(approval, prisoner.facility_id)
+
+
+async def export(session: AsyncSession, who: HouseholdPrincipal) -> dict[str, Any]:
+    """Everything stored about the household (GDPR Art. 15 and 20), as plain JSON data."""
+    household = await get_household(session, who)
+    visitors = list(
+        await session.scalars(
+            sa.select(Visitor)
+            .where(Visitor.household_id == household.id)
+            .order_by(Visitor.birth_date)
+        )
+    )
+    visits = list(
+        await session.scalars(
+            sa.select(Visit).where(Visit.household_id == household.id).order_by(Visit.starts_at)
+        )
+    )
+    parties = list(
+        await session.scalars(
+            sa.select(VisitParty).where(VisitParty.visit_id.in_([v.id for v in visits]))
+        )
+    )
+    events = list(
+        await session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.actor_type == "household", AuditEvent.actor_id == str(household.id))
+            .order_by(AuditEvent.occurred_at)
+        )
+    )
+    return {
+        "exported_at": utcnow(),
+        "household": household_out(household),
+        "sms_opted_out_at": household.sms_opted_out_at,
+        "created_at": household.created_at,
+        "visitors": await visitors_out(session, visitors),
+        "visits": [
+            {
+                "id": v.id,
+                "reference": v.reference,
+                "status": v.status,
+                "visit_type": v.visit_type,
+                "starts_at": v.starts_at,
+                "ends_at": v.ends_at,
+                "support_needs": v.support_needs,
+                "party": [p.visitor_id for p in parties if p.visit_id == v.id],
+            }
+            for v in visits
+        ],
+        "activity": [
+            {
+                "at": e.occurred_at,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": e.object_id,
+            }
+            for e in events
+        ],
+    }
+
+
+async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:
+    """Delete the household, its people and tokens. Past visits stay, anonymised: no household,
+    no visitor link, only ages and seat needs for statistics."""
+    household = await get_household(session, who)
+    if await _has_upcoming_visits(session, Visit.household_id == household.id):
+        raise ProblemError(
+            409,
+            "household-has-visits",
+            "There are upcoming visits. Cancel them first, then ask for erasure.",
+        )
+    await tokens.revoke_all(session, household_id=household.id)
+    await session.execute(
+        sa.update(Visit)
+        .where(Visit.household_id == household.id)
+        .values(household_id=None, support_needs=None)
+    )
+    record(session, who.actor, "household.erase", "household", household.id)
+    await session.delete(household)  # visitors, approvals, tokens and challenges cascade
+    await session.commit()

@@ -1,0 +1,134 @@
+"""Who is calling: bearer tokens → a staff or household principal, and what staff may do."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from litestar import Request
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.accounts.secrets import token_digest
+from visits.audit import Actor
+from visits.db.base import utcnow
+from visits.db.models import AuthToken, StaffMember
+from visits.enums import ActorType, Channel, StaffRole, TokenKind
+from visits.errors import ProblemError
+
+LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: record use at most this often
+ALL_ROLES = frozenset(StaffRole)
+
+
+@dataclass(frozen=True)
+class HouseholdPrincipal:
+    household_id: uuid.UUID
+    token_id: uuid.UUID
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(ActorType.HOUSEHOLD, str(self.household_id), None, Channel.ONLINE)
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    staff_id: uuid.UUID
+    token_id: uuid.UUID
+    name: str
+    grants: frozenset[tuple[StaffRole, uuid.UUID | None]] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return (StaffRole.ADMIN, None) in self.grants
+
+    def roles_at(self, facility_id: uuid.UUID) -> set[StaffRole]:
+        return {role for role, where in self.grants if where == facility_id}
+
+    def facility_ids(self) -> set[uuid.UUID]:
+        return {where for _, where in self.grants if where is not None}
+
+    def role_for(self, facility_id: uuid.UUID | None, allowed: frozenset[StaffRole]) -> StaffRole:
+        """The role that allows an action at ``facility_id``, or a 403 problem.
+
+        Admins may act everywhere. ``facility_id`` None means an action outside any facility,
+        which only admins may take.
+        """
+        if self.is_admin:
+            return StaffRole.ADMIN
+        if facility_id is not None:
+            held = self.roles_at(facility_id) & allowed
+            if held:
+                return sorted(held)[0]
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Your role does not allow this here. Allowed: "
+            + ", ".join(sorted(r.value for r in allowed))
+            + ".",
+        )
+
+    def actor(self, role: StaffRole) -> Actor:
+        return Actor(ActorType.STAFF, str(self.staff_id), role.value, Channel.ONLINE)
+
+
+def _unauthenticated(detail: str) -> ProblemError:
+    return ProblemError(401, "unauthenticated", detail).with_headers(
+        {"WWW-Authenticate": 'Bearer realm="visits"'}
+    )
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthenticated("Send a bearer token in the Authorization header.")
+    return token.strip()
+
+
+async def load_token(session: AsyncSession, token: str, kind: TokenKind) -> AuthToken:
+    """The live token of ``kind``, or a 401 problem (the same one for every reason)."""
+    row = await session.scalar(
+        sa.select(AuthToken).where(AuthToken.token_hash == token_digest(token))
+    )
+    now = utcnow()
+    if (
+        row is None
+        or row.kind != kind
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
+        raise _unauthenticated("The token is unknown, expired or revoked. Please sign in again.")
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now
+        await session.commit()
+    return row
+
+
+async def provide_household(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> HouseholdPrincipal:
+    row = await load_token(db_session, bearer_token(request), TokenKind.HOUSEHOLD)
+    assert row.household_id is not None  # the CHECK constraint guarantees a subject
+    return HouseholdPrincipal(household_id=row.household_id, token_id=row.id)
+
+
+async def provide_staff(
+    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
+) -> StaffPrincipal:
+    row = await load_token(db_session, bearer_token(request), TokenKind.STAFF)
+    staff = await db_session.get(StaffMember, row.staff_id)
+    if staff is None or not staff.is_active:
+        raise _unauthenticated("This account is disabled.")
+    return StaffPrincipal(
+        staff_id=staff.id,
+        token_id=row.id,
+        name=staff.name,
+        grants=frozenset((g.role, g.facility_id) for g in staff.grants),
+    )
+
+
+HOUSEHOLD_DEPENDENCIES = {"household": Provide(provide_household)}
+STAFF_DEPENDENCIES = {"staff": Provide(provide_staff)}
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]

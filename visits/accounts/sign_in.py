@@ -1,0 +1,268 @@
+"""Household sign-up and passwordless sign-in with one-time codes; staff sign-in.
+
+No enumeration: asking for a code, or signing up with an address that is taken, answers exactly
+as for a new address. A code is sent only to an existing household; for any other address a
+challenge is stored that no code can satisfy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.accounts import rate_limit, tokens
+from visits.accounts.schemas import ChallengeOut, CodeRequestIn, SignUpIn, TokenOut
+from visits.accounts.secrets import code_digest, new_code, same_digest, verify_password
+from visits.audit import Actor, record
+from visits.db.base import utcnow
+from visits.db.models import Household, SignInChallenge, StaffMember
+from visits.enums import ActorType, Channel, ContactChannel, TokenKind
+from visits.errors import ProblemError
+from visits.notify.channels import NotificationChannel, OutgoingMessage
+from visits.validation import field_error, invalid_body, normalise_email, normalise_mobile
+
+log = structlog.get_logger(__name__)
+
+MAX_CODE_ATTEMPTS = 5
+BEARER = "Bearer"  # the token type
+_SENT = {
+    "en": "If the address belongs to a household, a sign-in code is on its way.",
+    "de": "Wenn die Adresse zu einem Haushalt gehört, ist ein Anmeldecode unterwegs.",
+}
+_CODE_TEXT = {
+    "en": (
+        "Your visits sign-in code",
+        "Your sign-in code is {code}. It is valid for {minutes} minutes.",
+    ),
+    "de": ("Ihr Anmeldecode", "Ihr Anmeldecode lautet {code}. Er ist {minutes} Minuten gültig."),
+}
+
+
+@dataclass(frozen=True)
+class Contact:
+    channel: ContactChannel
+    address: str  # normalised e-mail or E.164
+
+
+def contact_from(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """Normalised e-mail and phone, or a 422 problem naming each bad one."""
+    errors = []
+    clean_email = clean_phone = None
+    if email:
+        try:
+            clean_email = normalise_email(email)
+        except ValueError as exc:
+            errors.append(field_error("email", str(exc)))
+    if phone:
+        try:
+            clean_phone = normalise_mobile(phone)
+        except ValueError as exc:
+            errors.append(field_error("phone", str(exc)))
+    if errors:
+        raise invalid_body(errors)
+    return clean_email, clean_phone
+
+
+async def _find_household(session: AsyncSession, contact: Contact) -> Household | None:
+    column = Household.email if contact.channel == ContactChannel.EMAIL else Household.phone_e164
+    return await session.scalar(sa.select(Household).where(column == contact.address))
+
+
+async def _challenge(
+    session: AsyncSession,
+    notifier: NotificationChannel,
+    contact: Contact,
+    household: Household | None,
+    minutes: int,
+    language: str,
+) -> ChallengeOut:
+    challenge_id = uuid.uuid4()
+    code = new_code()
+    challenge = SignInChallenge(
+        id=challenge_id,
+        household_id=household.id if household else None,
+        channel=contact.channel,
+        code_hash=code_digest(str(challenge_id), code),
+        expires_at=utcnow() + timedelta(minutes=minutes),
+    )
+    session.add(challenge)
+    await session.commit()
+    if household is not None:
+        subject, text = _CODE_TEXT[household.language.value]
+        try:
+            await notifier.send(
+                OutgoingMessage(
+                    channel=contact.channel,
+                    to=contact.address,
+                    subject=subject,
+                    text=text.format(code=code, minutes=minutes),
+                    purpose="sign_in_code",
+                )
+            )
+        except Exception:
+            log.exception("sign_in_code_not_sent", challenge_id=str(challenge_id))
+    return ChallengeOut(
+        challenge_id=challenge_id,
+        channel=contact.channel,
+        expires_at=challenge.expires_at,
+        message=_SENT.get(language, _SENT["en"]),
+    )
+
+
+async def sign_up(
+    session: AsyncSession,
+    notifier: NotificationChannel,
+    data: SignUpIn,
+    client: str,
+    minutes: int,
+) -> ChallengeOut:
+    """Create the household unless its address is taken; either way a code challenge follows."""
+    email, phone = contact_from(data.email, data.phone)
+    contact = Contact(ContactChannel.SMS, phone) if phone and not email else None
+    contact = contact or Contact(ContactChannel.EMAIL, email or "")
+    await rate_limit.hit(session, rate_limit.CODE_PER_CLIENT, client)
+    await rate_limit.hit(session, rate_limit.CODE_PER_ADDRESS, contact.address)
+    await session.commit()
+    household = await _find_household(session, contact)
+    if household is None:
+        household = Household(
+            guardian_name=data.guardian_name,
+            email=email,
+            phone_e164=phone,
+            language=data.language,
+            sms_consent=data.sms_consent and phone is not None,
+        )
+        session.add(household)
+        try:
+            await session.flush()
+        except IntegrityError:
+            # The other address is taken by another household: answer as if all went well.
+            await session.rollback()
+            return await _challenge(session, notifier, contact, None, minutes, data.language)
+        record(
+            session,
+            Actor(ActorType.HOUSEHOLD, str(household.id), None, Channel.ONLINE),
+            "household.sign_up",
+            "household",
+            household.id,
+        )
+    return await _challenge(session, notifier, contact, household, minutes, data.language)
+
+
+async def request_code(
+    session: AsyncSession,
+    notifier: NotificationChannel,
+    data: CodeRequestIn,
+    client: str,
+    minutes: int,
+    language: str,
+) -> ChallengeOut:
+    email, phone = contact_from(data.email, data.phone)
+    contact = (
+        Contact(ContactChannel.EMAIL, email) if email else Contact(ContactChannel.SMS, phone or "")
+    )
+    await rate_limit.hit(session, rate_limit.CODE_PER_CLIENT, client)
+    await rate_limit.hit(session, rate_limit.CODE_PER_ADDRESS, contact.address)
+    await session.commit()
+    household = await _find_household(session, contact)
+    return await _challenge(session, notifier, contact, household, minutes, language)
+
+
+def _invalid_code() -> ProblemError:
+    return ProblemError(
+        401, "invalid-code", "The code is wrong, expired or already used. Ask for a new code."
+    )
+
+
+async def verify_code(
+    session: AsyncSession,
+    challenge_id: uuid.UUID,
+    code: str,
+    client: str,
+    lifetime: timedelta,
+) -> TokenOut:
+    """Exchange a code for a household token. Codes expire, are single-use and allow
+    ``MAX_CODE_ATTEMPTS`` tries; every failure gets the same answer."""
+    await rate_limit.hit(session, rate_limit.VERIFY_PER_CLIENT, client)
+    await session.commit()
+    now = utcnow()
+    # Count the attempt first and atomically, so parallel guesses cannot exceed the limit.
+    claimed = await session.execute(
+        sa.update(SignInChallenge)
+        .where(
+            SignInChallenge.id == challenge_id,
+            SignInChallenge.consumed_at.is_(None),
+            SignInChallenge.expires_at > now,
+            SignInChallenge.attempts < MAX_CODE_ATTEMPTS,
+        )
+        .values(attempts=SignInChallenge.attempts + 1)
+        .returning(SignInChallenge.household_id, SignInChallenge.code_hash)
+    )
+    row = claimed.first()
+    await session.commit()
+    if row is None or row.household_id is None:
+        raise _invalid_code()
+    if not same_digest(row.code_hash, code_digest(str(challenge_id), code)):
+        raise _invalid_code()
+    used = await session.execute(
+        sa.update(SignInChallenge)
+        .where(SignInChallenge.id == challenge_id, SignInChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+        .returning(SignInChallenge.id)
+    )
+    if used.first() is None:  # a parallel request used it a moment ago
+        await session.rollback()
+        raise _invalid_code()
+    token, token_row = tokens.issue(
+        session, TokenKind.HOUSEHOLD, household_id=row.household_id, lifetime=lifetime
+    )
+    record(
+        session,
+        Actor(ActorType.HOUSEHOLD, str(row.household_id), None, Channel.ONLINE),
+        "household.sign_in",
+        "household",
+        row.household_id,
+    )
+    await session.commit()
+    assert token_row.expires_at is not None
+    return TokenOut(token=token, token_type=BEARER, expires_at=token_row.expires_at)
+
+
+async def staff_sign_in(
+    session: AsyncSession, email: str, password: str, client: str, lifetime: timedelta
+) -> TokenOut:
+    address = email.strip().lower()
+    await rate_limit.hit(session, rate_limit.STAFF_PER_CLIENT, client)
+    await rate_limit.hit(session, rate_limit.STAFF_PER_EMAIL, address)
+    await session.commit()
+    staff = await session.scalar(sa.select(StaffMember).where(StaffMember.email == address))
+    valid = verify_password(staff.password_hash if staff else None, password)
+    if staff is None or not valid or not staff.is_active:
+        if staff is not None:
+            record(
+                session,
+                Actor(ActorType.STAFF, str(staff.id), None, Channel.ONLINE),
+                "staff.sign_in_failed",
+                "staff_member",
+                staff.id,
+            )
+            await session.commit()
+        raise ProblemError(401, "invalid-credentials", "The e-mail address or password is wrong.")
+    staff.last_sign_in_at = utcnow()
+    token, row = tokens.issue(session, TokenKind.STAFF, staff_id=staff.id, lifetime=lifetime)
+    record(
+        session,
+        Actor(ActorType.STAFF, str(staff.id), None, Channel.ONLINE),
+        "staff.sign_in",
+        "staff_member",
+        staff.id,
+    )
+    await session.commit()
+    assert row.expires_at is not None
+    return TokenOut(token=token, token_type=BEARER, expires_at=row.expires_at)

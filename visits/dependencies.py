@@ -1,0 +1,38 @@
+"""Application-wide dependencies: settings, the notification channel, the database session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.notify.channels import NotificationChannel
+from visits.settings import Settings
+
+DbSession = NamedDependency[AsyncSession]
+AppSettings = NamedDependency[Settings]
+Notifier = NamedDependency[NotificationChannel]
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_notifier(state: State) -> NotificationChannel:
+    notifier: NotificationChannel = state.notifier
+    return notifier
+
+
+def client_address(request: Request[Any, Any, Any]) -> str:
+    """The caller's address, for rate limits (behind a proxy, uvicorn's proxy headers apply)."""
+    return request.client.host if request.client else "unknown"
+
+
+APP_DEPENDENCIES = {
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "notifier": Provide(provide_notifier, sync_to_thread=False),
+}

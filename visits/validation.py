@@ -1,0 +1,84 @@
+"""Request bodies validated field by field, so that one answer lists every problem.
+
+Handlers declare ``data: SkipValidation[SomeStruct]`` (the OpenAPI schema stays exact) and call
+``parse_body(SomeStruct, data)``. A struct may add cross-field checks in ``problems()``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+import phonenumbers
+
+from visits.errors import ProblemError
+
+S = TypeVar("S", bound=msgspec.Struct)
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def invalid_body(errors: list[dict[str, Any]]) -> ProblemError:
+    return ProblemError(
+        422, "invalid-body", f"{len(errors)} field(s) are not valid.", errors=errors
+    )
+
+
+def field_error(name: str, detail: str) -> dict[str, Any]:
+    return {"name": name, "in": "body", "detail": detail}
+
+
+def parse_body(struct_type: type[S], raw: object) -> S:
+    """Convert ``raw`` JSON into ``struct_type`` or raise one problem naming every bad field."""
+    if not isinstance(raw, dict):
+        raise invalid_body([field_error("", "expected a JSON object")])
+    errors: list[dict[str, Any]] = []
+    fields = msgspec.structs.fields(struct_type)
+    known = {f.encode_name for f in fields}
+    for key in raw:
+        if key not in known:
+            errors.append(field_error(str(key), "unknown field"))
+    for field in fields:
+        if field.encode_name not in raw:
+            if field.required:
+                errors.append(field_error(field.encode_name, "is required"))
+            continue
+        try:
+            msgspec.convert(raw[field.encode_name], type=field.type)
+        except msgspec.ValidationError as exc:
+            errors.append(field_error(field.encode_name, str(exc).split(" - at ")[0]))
+    if errors:
+        raise invalid_body(errors)
+    value = msgspec.convert(raw, type=struct_type)
+    check = getattr(value, "problems", None)
+    if check is not None:
+        errors = [field_error(name, detail) for name, detail in check()]
+        if errors:
+            raise invalid_body(errors)
+    return value
+
+
+def normalise_email(value: str) -> str:
+    """Trimmed, with a lower-case domain; raises ValueError when it is not an address."""
+    address = value.strip()
+    if len(address) > 254 or not _EMAIL.match(address):
+        raise ValueError("is not a valid e-mail address")
+    local, _, domain = address.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def normalise_mobile(value: str, default_region: str = "DE") -> str:
+    """E.164 form of a mobile number; national numbers are read in ``default_region``."""
+    try:
+        number = phonenumbers.parse(value, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("is not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("is not a valid phone number")
+    if phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        raise ValueError("is not a mobile number (codes are sent by SMS)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
