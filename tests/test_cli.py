@@ -120,3 +120,81 @@ def test_serve_migrates_seeds_and_serves_the_demo(
     assert server.returncode == 0
     assert "demo_data_seeded" in output
     assert "Traceback" not in output
+
+
+def test_staff_create_asks_for_the_password_and_validates(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run(["demo", "seed"], clean_env, tmp_path).returncode == 0
+    created = subprocess.run(
+        [
+            *VISITS,
+            "staff",
+            "create",
+            "--email",
+            "Boss@Example.org",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+            "--role",
+            "visits_manager:jva-musterstadt",
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+        env=clean_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert created.returncode == 0, created.stderr
+    assert "created" in created.stdout
+    refused = subprocess.run(
+        [
+            *VISITS,
+            "staff",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "visits_officer",
+            "--password-stdin",
+        ],
+        input="short\n",
+        env=clean_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "password" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    no_facility = subprocess.run(
+        [
+            *VISITS,
+            "staff",
+            "create",
+            "--email",
+            "x@example.org",
+            "--name",
+            "X",
+            "--role",
+            "visits_officer",
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+        env=clean_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert no_facility.returncode == 2
+    assert "grants[0]" in no_facility.stderr

@@ -70,7 +70,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffPeopleController,
         ],
         dependencies=APP_DEPENDENCIES,
-        state=State({"settings": settings, "notifier": LogChannel()}),
+        state=State(
+            {
+                "settings": settings,
+                "notifier": LogChannel(),
+                "session_factory": create_session_factory(engine),
+            }
+        ),
         plugins=[SQLAlchemyPlugin(config=database)],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=[lifespan],

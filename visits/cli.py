@@ -102,6 +102,93 @@ def db_upgrade(revision: str) -> None:
 
 
 @main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+def _parse_grants(values: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    grants = []
+    for value in values:
+        role, _, facility = value.partition(":")
+        grants.append((role.strip(), facility.strip() or None))
+    return grants
+
+
+async def _create_staff(
+    settings: Settings, email: str, name: str, password: str, grants: list[tuple[str, str | None]]
+) -> str:
+    import sqlalchemy as sa
+
+    from visits.accounts.schemas import StaffCreateIn
+    from visits.accounts.staff import create_staff
+    from visits.audit import Actor
+    from visits.db.engine import create_engine, create_session_factory
+    from visits.db.models import Facility
+    from visits.validation import parse_body
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            resolved = []
+            for role, facility in grants:
+                facility_id = None
+                if facility is not None:
+                    facility_id = await session.scalar(
+                        sa.select(Facility.id).where(
+                            sa.or_(
+                                Facility.slug == facility,
+                                sa.cast(Facility.id, sa.String) == facility,
+                            )
+                        )
+                    )
+                    if facility_id is None:
+                        raise click.UsageError(f"no facility with slug or id {facility!r}")
+                resolved.append(
+                    {"role": role, "facility_id": str(facility_id) if facility_id else None}
+                )
+            body = parse_body(
+                StaffCreateIn,
+                {"email": email, "name": name, "password": password, "grants": resolved},
+            )
+            created = await create_staff(session, body, Actor.system())
+            return str(created.id)
+    finally:
+        await engine.dispose()
+
+
+@staff.command("create")
+@click.option("--email", required=True, help="Sign-in e-mail address.")
+@click.option("--name", required=True, help="Full name, shown in audit trails.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="ROLE:FACILITY (slug or id), or 'admin'. Repeat for several grants.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
+)
+def staff_create(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
+    """Create a staff account. The password is asked for, never passed as an argument."""
+    from visits.errors import ProblemError
+
+    settings = _settings()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _upgrade(settings)
+    try:
+        staff_id = asyncio.run(_create_staff(settings, email, name, password, _parse_grants(roles)))
+    except ProblemError as exc:
+        problems = [f"{e['name']}: {e['detail']}" for e in exc.errors] or [str(exc.detail)]
+        click.echo("visits: cannot create the account:\n  - " + "\n  - ".join(problems), err=True)
+        sys.exit(2)
+    click.echo(f"staff account {staff_id} created")
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

@@ -7,6 +7,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.notify.channels import NotificationChannel
@@ -14,7 +15,7 @@ from visits.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]
 AppSettings = NamedDependency[Settings]
-Notifier = NamedDependency[NotificationChannel]
+Notifier = NamedDependency[SkipValidation[NotificationChannel]]
 
 
 def provide_settings(state: State) -> Settings:

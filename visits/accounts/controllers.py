@@ -20,7 +20,9 @@ from visits.accounts.principals import (
     HouseholdPrincipal,
     StaffPrincipal,
     bearer_token,
+    household_guard,
     load_token,
+    staff_guard,
 )
 from visits.accounts.schemas import (
     ApprovalRequestIn,
@@ -50,8 +52,8 @@ from visits.i18n import negotiate_language
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.validation import parse_body
 
-HouseholdUser = NamedDependency[HouseholdPrincipal]
-StaffUser = NamedDependency[StaffPrincipal]
+HouseholdUser = NamedDependency[SkipValidation[HouseholdPrincipal]]
+StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 ADMIN_ONLY = frozenset({StaffRole.ADMIN})
 
 
@@ -176,6 +178,7 @@ class HouseholdController(Controller):
     path = "/api/v1/household"
     tags = ["Household"]
     dependencies = HOUSEHOLD_DEPENDENCIES
+    guards = [household_guard]
     security = BEARER_SECURITY
 
     @get("/", summary="The household's profile")
@@ -269,6 +272,7 @@ class StaffAdminController(Controller):
     path = "/api/v1/admin/staff"
     tags = ["Administration"]
     dependencies = STAFF_DEPENDENCIES
+    guards = [staff_guard]
     security = BEARER_SECURITY
 
     @get("/", summary="List staff accounts")

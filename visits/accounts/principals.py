@@ -9,8 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from litestar import Request
-from litestar.di import NamedDependency, Provide
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.connection import ASGIConnection
+from litestar.di import Provide
+from litestar.handlers.base import BaseRouteHandler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.accounts.secrets import token_digest
 from visits.audit import Actor
@@ -80,8 +82,8 @@ def _unauthenticated(detail: str) -> ProblemError:
     )
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthenticated("Send a bearer token in the Authorization header.")
     return token.strip()
@@ -106,19 +108,15 @@ async def load_token(session: AsyncSession, token: str, kind: TokenKind) -> Auth
     return row
 
 
-async def provide_household(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> HouseholdPrincipal:
-    row = await load_token(db_session, bearer_token(request), TokenKind.HOUSEHOLD)
+async def _household(session: AsyncSession, token: str) -> HouseholdPrincipal:
+    row = await load_token(session, token, TokenKind.HOUSEHOLD)
     assert row.household_id is not None  # the CHECK constraint guarantees a subject
     return HouseholdPrincipal(household_id=row.household_id, token_id=row.id)
 
 
-async def provide_staff(
-    request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession]
-) -> StaffPrincipal:
-    row = await load_token(db_session, bearer_token(request), TokenKind.STAFF)
-    staff = await db_session.get(StaffMember, row.staff_id)
+async def _staff(session: AsyncSession, token: str) -> StaffPrincipal:
+    row = await load_token(session, token, TokenKind.STAFF)
+    staff = await session.get(StaffMember, row.staff_id)
     if staff is None or not staff.is_active:
         raise _unauthenticated("This account is disabled.")
     return StaffPrincipal(
@@ -129,6 +127,36 @@ async def provide_staff(
     )
 
 
-HOUSEHOLD_DEPENDENCIES = {"household": Provide(provide_household)}
-STAFF_DEPENDENCIES = {"staff": Provide(provide_staff)}
+def _session_factory(
+    connection: ASGIConnection[Any, Any, Any, Any],
+) -> async_sessionmaker[AsyncSession]:
+    factory: async_sessionmaker[AsyncSession] = connection.app.state.session_factory
+    return factory
+
+
+async def household_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Authenticate before anything else is read from the request (no hints to strangers)."""
+    async with _session_factory(connection)() as session:
+        connection.state.principal = await _household(session, bearer_token(connection))
+
+
+async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async with _session_factory(connection)() as session:
+        connection.state.principal = await _staff(session, bearer_token(connection))
+
+
+def provide_household(request: Request[Any, Any, Any]) -> HouseholdPrincipal:
+    principal: HouseholdPrincipal = request.state.principal
+    return principal
+
+
+def provide_staff(request: Request[Any, Any, Any]) -> StaffPrincipal:
+    principal: StaffPrincipal = request.state.principal
+    return principal
+
+
+HOUSEHOLD_DEPENDENCIES = {"household": Provide(provide_household, sync_to_thread=False)}
+STAFF_DEPENDENCIES = {"staff": Provide(provide_staff, sync_to_thread=False)}
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]

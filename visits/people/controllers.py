@@ -10,7 +10,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
-from visits.accounts.principals import BEARER_SECURITY, STAFF_DEPENDENCIES, StaffPrincipal
+from visits.accounts.principals import (
+    BEARER_SECURITY,
+    STAFF_DEPENDENCIES,
+    StaffPrincipal,
+    staff_guard,
+)
 from visits.dependencies import DbSession
 from visits.enums import ApprovalStatus
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
@@ -24,13 +29,14 @@ from visits.people.schemas import (
 )
 from visits.validation import parse_body
 
-StaffUser = NamedDependency[StaffPrincipal]
+StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 
 
 class StaffPeopleController(Controller):
     path = "/api/v1/staff"
     tags = ["Staff"]
     dependencies = STAFF_DEPENDENCIES
+    guards = [staff_guard]
     security = BEARER_SECURITY
 
     @get("/facilities/{facility_id:uuid}/prisoners", summary="Prisoners at a facility")

@@ -1,0 +1,235 @@
+"""Authorization on every endpoint, derived from the app's own routes so new ones are covered.
+
+Households: another household's identifiers answer 404, exactly like unknown ones, and change
+nothing. Staff: every staff endpoint refuses the wrong role or the wrong facility (403), refuses
+household tokens and missing tokens (401), and lets the right role through.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.accounts_helpers import Client, add_staff, bearer, sign_up, staff_token
+from visits.app import create_app
+from visits.db.models import Facility, Prisoner, VisitorApproval
+from visits.demo import seed_demo
+from visits.enums import StaffRole
+from visits.settings import Settings
+
+R = StaffRole
+ANY_ROLE = {R.VISITS_OFFICER, R.VISITS_MANAGER, R.SAFEGUARDING_LEAD}
+
+
+def routes(prefixes: tuple[str, ...]) -> set[tuple[str, str]]:
+    app = create_app(Settings(environment="test", scheduler="off"))
+    found = set()
+    for route in app.routes:
+        if route.path.startswith(prefixes):
+            for method in getattr(route, "methods", ()):
+                if method not in {"HEAD", "OPTIONS"}:
+                    found.add((method, route.path_format))
+    return found
+
+
+# ---------------------------------------------------------------- households
+
+HOUSEHOLD_ID_ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("GET", "/api/v1/household/visitors/{visitor_id}"): None,
+    ("PATCH", "/api/v1/household/visitors/{visitor_id}"): {"given_name": "Changed"},
+    ("DELETE", "/api/v1/household/visitors/{visitor_id}"): None,
+    ("POST", "/api/v1/household/visitors/{visitor_id}/approval-requests"): "approval",  # type: ignore[dict-item]
+}
+
+
+def test_every_household_route_with_an_identifier_is_in_the_matrix() -> None:
+    with_ids = {r for r in routes(("/api/v1/household",)) if "{" in r[1]}
+    assert with_ids == set(HOUSEHOLD_ID_ROUTES)
+
+
+async def test_another_households_identifiers_answer_404_and_change_nothing(
+    client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    await seed_demo(db)
+    facility = await db.scalar(sa.select(Facility))
+    prisoner = await db.scalar(sa.select(Prisoner))
+    assert facility is not None
+    assert prisoner is not None
+    await db.commit()  # end the read: on SQLite an open transaction holds the write lock
+    owner = await sign_up(client, caplog, "owner@example.org")
+    other = await sign_up(client, caplog, "other@example.org")
+    added = await client.post(
+        "/api/v1/household/visitors",
+        headers=bearer(owner),
+        json={
+            "given_name": "Lina",
+            "family_name": "O",
+            "birth_date": "2017-04-02",
+            "relationship": "child",
+        },
+    )
+    assert added.status_code == 201
+    visitor_id = added.json()["id"]
+    approval = {
+        "facility_id": str(facility.id),
+        "prison_number": prisoner.prison_number,
+        "prisoner_family_name": prisoner.family_name,
+    }
+    for (method, path), body in HOUSEHOLD_ID_ROUTES.items():
+        url = path.replace("{visitor_id}", visitor_id)
+        payload = approval if body == "approval" else body
+        for identifier_owner in ("other", "nobody"):
+            target = (
+                url
+                if identifier_owner == "other"
+                else path.replace("{visitor_id}", str(uuid.uuid4()))
+            )
+            response = await client.request(method, target, headers=bearer(other), json=payload)
+            assert response.status_code == 404, (method, path, response.text)
+            assert response.json()["type"] == "urn:visits:problem:visitor-not-found"
+        unauthenticated = await client.request(method, url, json=payload)
+        assert unauthenticated.status_code == 401
+    mine = await client.get(f"/api/v1/household/visitors/{visitor_id}", headers=bearer(owner))
+    assert mine.status_code == 200
+    assert mine.json()["given_name"] == "Lina"
+    assert mine.json()["approvals"] == []
+    # The other household's lists never show it.
+    theirs = await client.get("/api/v1/household/visitors", headers=bearer(other))
+    assert theirs.json()["total"] == 0
+
+
+async def test_household_tokens_cannot_reach_staff_endpoints(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = await sign_up(client, caplog, "curious@example.org")
+    for method, path in routes(("/api/v1/staff", "/api/v1/admin")):
+        url = (
+            path.replace("{facility_id}", str(uuid.uuid4()))
+            .replace("{approval_id}", str(uuid.uuid4()))
+            .replace("{staff_id}", str(uuid.uuid4()))
+        )
+        response = await client.request(method, url, headers=bearer(token), json={})
+        assert response.status_code == 401, (method, path)
+        assert (await client.request(method, url, json={})).status_code == 401
+
+
+# ---------------------------------------------------------------- staff
+
+# Who may call each staff route at facility one; admins may call everything.
+STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
+    ("GET", "/api/v1/staff/facilities/{facility_id}/prisoners"): ANY_ROLE,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/prisoners"): {
+        R.VISITS_OFFICER,
+        R.VISITS_MANAGER,
+    },
+    ("GET", "/api/v1/staff/facilities/{facility_id}/approvals"): ANY_ROLE,
+    ("POST", "/api/v1/staff/approvals/{approval_id}/decision"): ANY_ROLE,
+    ("GET", "/api/v1/admin/staff"): set(),
+    ("POST", "/api/v1/admin/staff"): set(),
+    ("GET", "/api/v1/admin/staff/{staff_id}"): set(),
+    ("PATCH", "/api/v1/admin/staff/{staff_id}"): set(),
+}
+# Open to every member of staff, with results limited to their facilities.
+FILTERED_ROUTES = {("GET", "/api/v1/staff/audit")}
+
+
+def test_every_staff_route_is_in_the_matrix() -> None:
+    assert routes(("/api/v1/staff", "/api/v1/admin")) == set(STAFF_RULES) | FILTERED_ROUTES
+
+
+async def test_staff_routes_refuse_wrong_roles_and_facilities(
+    client: Client, db: AsyncSession
+) -> None:
+    await seed_demo(db)
+    one = await db.scalar(sa.select(Facility.id))
+    two = Facility(
+        slug="two",
+        name="Two",
+        timezone="Europe/Berlin",
+        street="s",
+        postal_code="1",
+        city="c",
+        country="DE",
+        email="two@example.org",
+    )
+    db.add(two)
+    await db.commit()
+    approval_id = await db.scalar(sa.select(VisitorApproval.id))
+    await db.commit()
+    callers = {
+        (R.VISITS_OFFICER, "one"): (R.VISITS_OFFICER, one),
+        (R.VISITS_MANAGER, "one"): (R.VISITS_MANAGER, one),
+        (R.SAFEGUARDING_LEAD, "one"): (R.SAFEGUARDING_LEAD, one),
+        (R.VISITS_OFFICER, "two"): (R.VISITS_OFFICER, two.id),
+        (R.VISITS_MANAGER, "two"): (R.VISITS_MANAGER, two.id),
+        (R.ADMIN, "all"): (R.ADMIN, None),
+    }
+    tokens = {}
+    for index, (key, grant) in enumerate(callers.items()):
+        email = f"caller{index}@example.org"
+        await add_staff(db, email, [grant])
+        tokens[key] = bearer(await staff_token(client, email))
+    target_staff = await add_staff(db, "target@example.org", [(R.VISITS_OFFICER, one)])
+    numbers = itertools.count(1)
+
+    def body(method: str, path: str) -> dict[str, Any] | None:
+        if path.endswith("/prisoners") and method == "POST":
+            return {
+                "prison_number": f"P-{next(numbers)}",
+                "given_name": "A",
+                "family_name": "B",
+                "admission_date": "2026-01-05",
+                "custody_status": "remand",
+            }
+        if path.endswith("/decision"):
+            return {"status": "approved", "reason": "checked by phone"}
+        if path == "/api/v1/admin/staff" and method == "POST":
+            return {
+                "email": f"new{next(numbers)}@example.org",
+                "name": "New",
+                "password": "a long enough password",
+                "grants": [{"role": "visits_officer", "facility_id": str(one)}],
+            }
+        if method == "PATCH":
+            return {"name": "Renamed"}
+        return None
+
+    checked = 0
+    for (method, path), allowed in STAFF_RULES.items():
+        url = (
+            path.replace("{facility_id}", str(one))
+            .replace("{approval_id}", str(approval_id))
+            .replace("{staff_id}", str(target_staff))
+        )
+        for (role, where), headers in tokens.items():
+            expected_ok = role == R.ADMIN or (where == "one" and role in allowed)
+            response = await client.request(method, url, headers=headers, json=body(method, path))
+            if expected_ok:
+                assert response.status_code in (200, 201), (
+                    method,
+                    path,
+                    role,
+                    where,
+                    response.text,
+                )
+            else:
+                assert response.status_code == 403, (method, path, role, where, response.text)
+                assert response.json()["type"] == "urn:visits:problem:forbidden"
+            checked += 1
+    assert checked == len(STAFF_RULES) * len(tokens)
+
+    # The audit trail is open to all staff, but shows only their facilities' events.
+    params = {"object_type": "visitor_approval", "object_id": str(approval_id)}
+    own = await client.get(
+        "/api/v1/staff/audit", headers=tokens[(R.VISITS_OFFICER, "one")], params=params
+    )
+    foreign = await client.get(
+        "/api/v1/staff/audit", headers=tokens[(R.VISITS_OFFICER, "two")], params=params
+    )
+    assert own.json()["total"] >= 1
+    assert foreign.json()["total"] == 0
