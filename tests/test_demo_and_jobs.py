@@ -8,12 +8,23 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from visits.db.base import utcnow
 from visits.db.engine import create_session_factory
-from visits.db.models import Facility, Household, Prisoner, Room, Slot, Visitor, VisitorApproval
+from visits.db.models import (
+    Facility,
+    Household,
+    Prisoner,
+    RateLimitCounter,
+    Room,
+    SignInChallenge,
+    Slot,
+    Visitor,
+    VisitorApproval,
+)
 from visits.demo import seed_demo
-from visits.enums import ApprovalStatus, Relationship
+from visits.enums import ApprovalStatus, ContactChannel, Relationship
 from visits.rules.ages import age_on
-from visits.scheduler.jobs import extend_slot_horizon
+from visits.scheduler.jobs import extend_slot_horizon, prune_sign_in_records
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -71,3 +82,19 @@ async def test_horizon_job_fills_the_horizon_once(db: AsyncSession, engine: Asyn
     assert last is not None
     assert today + timedelta(days=48) <= last <= today + timedelta(days=55)
     assert await count(db, Slot) == before + created
+
+
+async def test_prune_forgets_old_sign_in_records(db: AsyncSession, engine: AsyncEngine) -> None:
+    old = utcnow() - timedelta(days=3)
+    db.add_all(
+        [
+            RateLimitCounter(key="k:old", window_start=old, hits=3),
+            RateLimitCounter(key="k:new", window_start=utcnow(), hits=1),
+            SignInChallenge(channel=ContactChannel.EMAIL, code_hash="x", expires_at=old),
+            SignInChallenge(channel=ContactChannel.EMAIL, code_hash="y", expires_at=utcnow()),
+        ]
+    )
+    await db.commit()
+    assert await prune_sign_in_records(create_session_factory(engine)) == 2
+    assert await count(db, RateLimitCounter) == 1
+    assert await count(db, SignInChallenge) == 1

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from visits.db.models import Facility
+from visits.accounts import rate_limit
+from visits.db.base import utcnow
+from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
 
 log = structlog.get_logger(__name__)
@@ -37,3 +39,18 @@ async def extend_slot_horizon(
             if count:
                 log.info("slots_generated", facility_id=str(facility.id), count=count)
     return created
+
+
+async def prune_sign_in_records(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Forget rate-limit counters and sign-in challenges that are a day past their use."""
+    cutoff = utcnow() - timedelta(days=1)
+    async with session_factory() as session:
+        counters = await rate_limit.prune(session)
+        challenges = await session.execute(
+            sa.delete(SignInChallenge).where(SignInChallenge.expires_at < cutoff)
+        )
+        await session.commit()
+    removed = counters + int(challenges.rowcount or 0)  # type: ignore[attr-defined]
+    if removed:
+        log.info("sign_in_records_pruned", count=removed)
+    return removed

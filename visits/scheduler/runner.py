@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.db.engine import create_engine, create_session_factory
-from visits.scheduler.jobs import extend_slot_horizon
+from visits.scheduler.jobs import extend_slot_horizon, prune_sign_in_records
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -26,6 +26,7 @@ JOB_DEFAULTS = {
     "misfire_grace_time": 3600,  # a late run still runs (the default drops it after 1 s)
 }
 SLOT_HORIZON_INTERVAL_HOURS = 6
+PRUNE_INTERVAL_HOURS = 6
 
 
 def build_scheduler(
@@ -39,6 +40,15 @@ def build_scheduler(
         args=[session_factory, settings.slot_horizon_days],
         id="extend_slot_horizon",
         next_run_time=datetime.now(UTC),  # catch up at start
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        prune_sign_in_records,
+        "interval",
+        hours=PRUNE_INTERVAL_HOURS,
+        args=[session_factory],
+        id="prune_sign_in_records",
+        next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
     return scheduler
