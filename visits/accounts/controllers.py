@@ -44,9 +44,10 @@ from visits.accounts.schemas import (
     VisitorOut,
     VisitorUpdateIn,
 )
+from visits.audit import Actor, record
 from visits.db.models import AuthToken, Household, StaffMember
 from visits.dependencies import AppSettings, DbSession, Notifier, client_address
-from visits.enums import StaffRole, TokenKind
+from visits.enums import ActorType, Channel, StaffRole, TokenKind
 from visits.errors import ProblemError
 from visits.i18n import negotiate_language
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
@@ -149,6 +150,19 @@ class AuthController(Controller):
             await load_token(db_session, token, TokenKind.STAFF)  # raises the usual 401
             return
         await tokens.revoke(db_session, row.id)
+        subject = row.staff_id or row.household_id
+        record(
+            db_session,
+            Actor(
+                ActorType.STAFF if row.staff_id else ActorType.HOUSEHOLD,
+                str(subject),
+                None,
+                Channel.ONLINE,
+            ),
+            "sign_out",
+            "staff_member" if row.staff_id else "household",
+            subject,
+        )
         await db_session.commit()
 
     @get("/me", security=BEARER_SECURITY, summary="Who the token belongs to")
