@@ -174,6 +174,7 @@ async def test_sign_out_revokes_and_expired_tokens_fail(
     assert gone.headers["www-authenticate"].startswith("Bearer")
     assert gone.json()["type"] == "urn:visits:problem:unauthenticated"
     assert "sign_out" in set(await db.scalars(sa.select(AuditEvent.action)))
+    await db.commit()  # end the read: on SQLite an open transaction holds the write lock
 
     second = await sign_up(client, caplog, "bye2@example.org")
     await db.execute(sa.update(AuthToken).values(expires_at=utcnow() - timedelta(seconds=1)))
