@@ -8,7 +8,9 @@ household tokens and missing tokens (401), and lets the right role through.
 from __future__ import annotations
 
 import itertools
+import re
 import uuid
+from datetime import date
 from typing import Any
 
 import pytest
@@ -17,9 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, sign_up, staff_token
 from visits.app import create_app
-from visits.db.models import Facility, Prisoner, VisitorApproval
+from visits.db.models import (
+    Closure,
+    Facility,
+    FacilityInformation,
+    Prisoner,
+    Room,
+    SlotTemplate,
+    VisitorApproval,
+)
 from visits.demo import seed_demo
-from visits.enums import StaffRole
+from visits.enums import Language, StaffRole
 from visits.settings import Settings
 
 R = StaffRole
@@ -108,11 +118,7 @@ async def test_household_tokens_cannot_reach_staff_endpoints(
 ) -> None:
     token = await sign_up(client, caplog, "curious@example.org")
     for method, path in routes(("/api/v1/staff", "/api/v1/admin")):
-        url = (
-            path.replace("{facility_id}", str(uuid.uuid4()))
-            .replace("{approval_id}", str(uuid.uuid4()))
-            .replace("{staff_id}", str(uuid.uuid4()))
-        )
+        url = re.sub(r"\{[a-z_]+\}", lambda _: str(uuid.uuid4()), path)
         response = await client.request(method, url, headers=bearer(token), json={})
         assert response.status_code == 401, (method, path)
         assert (await client.request(method, url, json={})).status_code == 401
@@ -120,6 +126,7 @@ async def test_household_tokens_cannot_reach_staff_endpoints(
 
 # ---------------------------------------------------------------- staff
 
+MANAGER = {R.VISITS_MANAGER}
 # Who may call each staff route at facility one; admins may call everything.
 STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("GET", "/api/v1/staff/facilities/{facility_id}/prisoners"): ANY_ROLE,
@@ -133,6 +140,22 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("POST", "/api/v1/admin/staff"): set(),
     ("GET", "/api/v1/admin/staff/{staff_id}"): set(),
     ("PATCH", "/api/v1/admin/staff/{staff_id}"): set(),
+    ("POST", "/api/v1/staff/facilities"): set(),
+    ("PATCH", "/api/v1/staff/facilities/{facility_id}"): MANAGER,
+    ("PUT", "/api/v1/staff/facilities/{facility_id}/information"): MANAGER,
+    ("DELETE", "/api/v1/staff/information/{information_id}"): MANAGER,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/rooms"): MANAGER,
+    ("PATCH", "/api/v1/staff/rooms/{room_id}"): MANAGER,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/slot-templates"): ANY_ROLE,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/slot-templates"): MANAGER,
+    ("PATCH", "/api/v1/staff/slot-templates/{template_id}"): MANAGER,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/slots/generate"): MANAGER,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/closures"): ANY_ROLE,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/closures/preview"): ANY_ROLE,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/closures"): MANAGER,
+    ("DELETE", "/api/v1/staff/closures/{closure_id}"): MANAGER,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/day-sheet"): ANY_ROLE,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/figures"): ANY_ROLE,
 }
 # Open to every member of staff, with results limited to their facilities.
 FILTERED_ROUTES = {("GET", "/api/v1/staff/audit")}
@@ -147,6 +170,7 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
 ) -> None:
     await seed_demo(db)
     one = await db.scalar(sa.select(Facility.id))
+    assert one is not None
     two = Facility(
         slug="two",
         name="Two",
@@ -159,14 +183,19 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
     )
     db.add(two)
     await db.commit()
+    two_id = two.id
     approval_id = await db.scalar(sa.select(VisitorApproval.id))
+    room = await db.scalar(sa.select(Room).where(Room.name == "Spielzimmer"))
+    assert room is not None
+    room_id = room.id
+    template_id = await db.scalar(sa.select(SlotTemplate.id))
     await db.commit()
     callers = {
         (R.VISITS_OFFICER, "one"): (R.VISITS_OFFICER, one),
         (R.VISITS_MANAGER, "one"): (R.VISITS_MANAGER, one),
         (R.SAFEGUARDING_LEAD, "one"): (R.SAFEGUARDING_LEAD, one),
-        (R.VISITS_OFFICER, "two"): (R.VISITS_OFFICER, two.id),
-        (R.VISITS_MANAGER, "two"): (R.VISITS_MANAGER, two.id),
+        (R.VISITS_OFFICER, "two"): (R.VISITS_OFFICER, two_id),
+        (R.VISITS_MANAGER, "two"): (R.VISITS_MANAGER, two_id),
         (R.ADMIN, "all"): (R.ADMIN, None),
     }
     tokens = {}
@@ -176,41 +205,127 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
         tokens[key] = bearer(await staff_token(client, email))
     target_staff = await add_staff(db, "target@example.org", [(R.VISITS_OFFICER, one)])
     numbers = itertools.count(1)
+    far = date(2030, 6, 3)
 
-    def body(method: str, path: str) -> dict[str, Any] | None:
-        if path.endswith("/prisoners") and method == "POST":
-            return {
-                "prison_number": f"P-{next(numbers)}",
+    async def fresh_information() -> uuid.UUID:
+        item = FacilityInformation(
+            facility_id=one,
+            language=Language.EN,
+            age_band=None,
+            topic=f"t{next(numbers)}",
+            title="T",
+            body="B",
+        )
+        db.add(item)
+        await db.commit()
+        return item.id
+
+    async def fresh_closure() -> uuid.UUID:
+        item = Closure(facility_id=one, starts_on=far, ends_on=far, reason="matrix")
+        db.add(item)
+        await db.commit()
+        return item.id
+
+    async def request_for(method: str, path: str) -> tuple[str, dict[str, Any] | None]:
+        """A valid request for the route, so that only authorization can refuse it."""
+        n = next(numbers)
+        ids = {
+            "facility_id": one,
+            "approval_id": approval_id,
+            "staff_id": target_staff,
+            "room_id": room_id,
+            "template_id": template_id,
+        }
+        if "{information_id}" in path:
+            ids["information_id"] = await fresh_information()
+        if "{closure_id}" in path:
+            ids["closure_id"] = await fresh_closure()
+        url = path
+        for name, value in ids.items():
+            url = url.replace("{" + name + "}", str(value))
+        bodies: dict[tuple[str, str], dict[str, Any]] = {
+            ("POST", "/prisoners"): {
+                "prison_number": f"P-{n}",
                 "given_name": "A",
                 "family_name": "B",
                 "admission_date": "2026-01-05",
                 "custody_status": "remand",
-            }
-        if path.endswith("/decision"):
-            return {"status": "approved", "reason": "checked by phone"}
-        if path == "/api/v1/admin/staff" and method == "POST":
-            return {
-                "email": f"new{next(numbers)}@example.org",
+            },
+            ("POST", "/decision"): {"status": "approved", "reason": "checked by phone"},
+            ("POST", "/api/v1/admin/staff"): {
+                "email": f"new{n}@example.org",
                 "name": "New",
                 "password": "a long enough password",
                 "grants": [{"role": "visits_officer", "facility_id": str(one)}],
-            }
-        if method == "PATCH":
-            return {"name": "Renamed"}
-        return None
+            },
+            ("POST", "/api/v1/staff/facilities"): {
+                "slug": f"f-{n}",
+                "name": "F",
+                "timezone": "Europe/Berlin",
+                "street": "s",
+                "postal_code": "1",
+                "city": "c",
+                "country": "DE",
+                "email": "f@example.org",
+            },
+            ("PATCH", "/api/v1/staff/facilities/{facility_id}"): {"min_notice_hours": 24},
+            ("PATCH", "/api/v1/admin/staff/{staff_id}"): {"name": f"Renamed {n}"},
+            ("PUT", "/information"): {
+                "language": "de",
+                "topic": f"t{n}",
+                "title": "T",
+                "body": "B",
+            },
+            ("POST", "/rooms"): {
+                "name": f"Room {n}",
+                "capacity_tables": 1,
+                "capacity_seats": 2,
+                "capacity_children": 1,
+            },
+            ("PATCH", "/api/v1/staff/rooms/{room_id}"): {"description": f"changed {n}"},
+            ("POST", "/slot-templates"): {
+                "room_id": str(room_id),
+                "visit_type": "regular",
+                "weekday": 0,
+                "start_time": f"{n % 24:02d}:00:00",
+                "duration_minutes": 15,
+                "valid_from": "2030-01-07",
+                "valid_to": "2030-01-07",
+            },
+            ("PATCH", "/api/v1/staff/slot-templates/{template_id}"): {"reason": "matrix check"},
+            ("POST", "/closures"): {
+                "starts_on": "2031-01-01",
+                "ends_on": "2031-01-01",
+                "reason": "matrix",
+            },
+            ("POST", "/closures/preview"): {
+                "starts_on": "2031-01-01",
+                "ends_on": "2031-01-01",
+                "reason": "matrix",
+            },
+        }
+        body = next(
+            (
+                b
+                for (m, end), b in bodies.items()
+                if m == method and (path == end or path.endswith(end))
+            ),
+            None,
+        )
+        if path.endswith("/day-sheet"):
+            url += "?date=2030-06-03"
+        if path.endswith("/figures"):
+            url += "?month=2030-06"
+        return url, body
 
     checked = 0
     for (method, path), allowed in STAFF_RULES.items():
-        url = (
-            path.replace("{facility_id}", str(one))
-            .replace("{approval_id}", str(approval_id))
-            .replace("{staff_id}", str(target_staff))
-        )
         for (role, where), headers in tokens.items():
+            url, body = await request_for(method, path)
             expected_ok = role == R.ADMIN or (where == "one" and role in allowed)
-            response = await client.request(method, url, headers=headers, json=body(method, path))
+            response = await client.request(method, url, headers=headers, json=body)
             if expected_ok:
-                assert response.status_code in (200, 201), (
+                assert response.status_code in (200, 201, 204), (
                     method,
                     path,
                     role,

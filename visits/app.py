@@ -22,6 +22,7 @@ from visits.db.engine import create_engine, create_session_factory
 from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
 from visits.facilities.controllers import FacilityController, SlotController
+from visits.facilities.staff_controllers import StaffFacilityController
 from visits.health import health, ready
 from visits.logging import configure_logging
 from visits.notify.channels import LogChannel
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HouseholdController,
             StaffAdminController,
             StaffPeopleController,
+            StaffFacilityController,
         ],
         dependencies=APP_DEPENDENCIES,
         state=State(

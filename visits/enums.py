@@ -93,6 +93,10 @@ class VisitStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+# A visit in one of these states holds capacity in its slot.
+ACTIVE_VISIT_STATES = (VisitStatus.HELD, VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
+
+
 class Channel(StrEnum):
     ONLINE = "online"
     PHONE = "phone"

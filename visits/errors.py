@@ -104,15 +104,16 @@ def _validation_errors(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> list[dict[str, Any]]:
     items = exc.extra if isinstance(exc.extra, list) else []
-    return [
-        {
-            "name": _public_name(request, item.get("key")),
-            "in": item.get("source"),
-            "detail": item.get("message"),
-        }
-        for item in items
-        if isinstance(item, dict)
-    ]
+    errors = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        name = _public_name(request, item.get("key"))
+        detail = item.get("message")
+        if name == "data" and item.get("source") == "body":
+            name, detail = "", "a JSON body is required"
+        errors.append({"name": name, "in": item.get("source"), "detail": detail})
+    return errors
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -19,6 +19,7 @@ from visits.accounts.principals import (
     STAFF_DEPENDENCIES,
     HouseholdPrincipal,
     StaffPrincipal,
+    admin_guard,
     bearer_token,
     household_guard,
     load_token,
@@ -286,7 +287,7 @@ class StaffAdminController(Controller):
     path = "/api/v1/admin/staff"
     tags = ["Administration"]
     dependencies = STAFF_DEPENDENCIES
-    guards = [staff_guard]
+    guards = [staff_guard, admin_guard]
     security = BEARER_SECURITY
 
     @get("/", summary="List staff accounts")

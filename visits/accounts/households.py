@@ -35,10 +35,9 @@ from visits.db.models import (
     VisitorApproval,
     VisitParty,
 )
-from visits.enums import ApprovalStatus, VisitStatus
+from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus
 from visits.errors import ProblemError
 
-ACTIVE_VISIT_STATES = (VisitStatus.HELD, VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
 _APPROVAL_MESSAGES = {
     ApprovalStatus.PENDING: "The facility is checking this request.",
     ApprovalStatus.APPROVED: "Approved for visits.",

@@ -147,6 +147,12 @@ async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRou
         connection.state.principal = await _staff(session, bearer_token(connection))
 
 
+async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """After ``staff_guard``: the whole route is for admins."""
+    principal: StaffPrincipal = connection.state.principal
+    principal.role_for(None, frozenset({StaffRole.ADMIN}))
+
+
 def provide_household(request: Request[Any, Any, Any]) -> HouseholdPrincipal:
     principal: HouseholdPrincipal = request.state.principal
     return principal

@@ -11,11 +11,13 @@ from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
 from visits.dependencies import DbSession
-from visits.enums import RoomFeature, VisitType
+from visits.enums import AgeBand, Language, RoomFeature, VisitType
 from visits.errors import ProblemError, invalid_parameters
 from visits.facilities import queries
+from visits.facilities.management import information_out, public_information
 from visits.facilities.presenters import facility_out, room_out, slot_out
 from visits.facilities.schemas import FacilityOut, RoomOut, SlotOut
+from visits.facilities.staff_schemas import InformationOut
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 
 DEFAULT_SLOT_DAYS = 28
@@ -58,6 +60,24 @@ class FacilityController(Controller):
             raise _facility_not_found(facility_id)
         rooms, total = await queries.list_rooms(db_session, facility_id, limit=limit, offset=offset)
         return Page([room_out(r) for r in rooms], total, limit, offset)
+
+    @get(
+        "/{facility_id:uuid}/information",
+        summary="Family information for a language and a child's age band (CF-21)",
+    )
+    async def information(
+        self,
+        db_session: DbSession,
+        facility_id: FromPath[uuid.UUID],
+        lang: Annotated[Language, QueryParameter()] = Language.EN,
+        age_band: Annotated[AgeBand | None, QueryParameter()] = None,
+    ) -> list[InformationOut]:
+        if await queries.get_facility(db_session, facility_id) is None:
+            raise _facility_not_found(facility_id)
+        items = await public_information(
+            db_session, facility_id, lang.value, age_band.value if age_band else None
+        )
+        return [information_out(i) for i in items]
 
 
 class SlotController(Controller):

@@ -82,6 +82,17 @@ def occurrences(
     return result
 
 
+def slot_capacity(template: SlotTemplate, room: Room) -> tuple[int, int, int]:
+    """Tables, seats and children of a slot: the template's overrides, else the room's."""
+    return (
+        template.capacity_tables or room.capacity_tables,
+        template.capacity_seats or room.capacity_seats,
+        room.capacity_children
+        if template.capacity_children is None
+        else template.capacity_children,
+    )
+
+
 def _closed(day: date, room_id: uuid.UUID, closures: list[Closure]) -> Closure | None:
     for closure in closures:
         if closure.starts_on <= day <= closure.ends_on and closure.room_id in (None, room_id):
@@ -122,6 +133,7 @@ async def generate_slots(session: AsyncSession, facility: Facility, first: date,
     rows = []
     for template in templates:
         room = rooms[template.room_id]
+        tables, seats, children = slot_capacity(template, room)
         for occurrence in occurrences(
             weekday=template.weekday,
             start_time=template.start_time,
@@ -144,18 +156,15 @@ async def generate_slots(session: AsyncSession, facility: Facility, first: date,
                     "starts_at": occurrence.starts_at,
                     "ends_at": occurrence.ends_at,
                     "local_date": occurrence.local_date,
-                    "capacity_tables": template.capacity_tables or room.capacity_tables,
-                    "capacity_seats": template.capacity_seats or room.capacity_seats,
-                    "capacity_children": (
-                        room.capacity_children
-                        if template.capacity_children is None
-                        else template.capacity_children
-                    ),
+                    "capacity_tables": tables,
+                    "capacity_seats": seats,
+                    "capacity_children": children,
                     "booked_tables": 0,
                     "booked_seats": 0,
                     "booked_children": 0,
                     "status": SlotStatus.CLOSED if closure else SlotStatus.OPEN,
                     "status_reason": closure.reason if closure else None,
+                    "closure_id": closure.id if closure else None,
                     "bookable_by": template.bookable_by,
                     "created_at": now,
                     "updated_at": now,

@@ -176,6 +176,9 @@ class Slot(IdMixin, TimestampMixin, Base):
     bookable_by: Mapped[BookableBy] = mapped_column(
         enum_type(BookableBy, "bookable_by"), default=BookableBy.PUBLIC
     )
+    closure_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("closure.id", ondelete="SET NULL"), index=True
+    )
 
     room: Mapped[Room] = relationship()
 

@@ -1,0 +1,297 @@
+"""Staff reports: the day sheet for the gate (CF-20) and monthly figures (CF-16)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import defaultdict
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.accounts.principals import StaffPrincipal
+from visits.db.models import Room, Slot, Visit, Visitor, VisitParty
+from visits.enums import SlotStatus, VisitStatus, VisitType
+from visits.facilities.management import READ_ROLES, get_facility
+from visits.facilities.presenters import CHILD_FRIENDLY_FEATURES
+from visits.rules.profiles import Profile, load_profile
+
+DAY_SHEET_STATES = (
+    VisitStatus.CONFIRMED,
+    VisitStatus.REQUESTED,
+    VisitStatus.ATTENDED,
+    VisitStatus.NO_SHOW,
+)
+HELD_VISIT_STATES = (VisitStatus.CONFIRMED, VisitStatus.ATTENDED, VisitStatus.NO_SHOW)
+
+
+class PartyMemberOut(msgspec.Struct):
+    name: str | None  # None once a household has been erased
+    age: int
+    child: bool
+
+
+class DaySheetVisit(msgspec.Struct):
+    visit_id: uuid.UUID
+    reference: str
+    status: VisitStatus
+    visit_type: VisitType
+    local_start: datetime
+    local_end: datetime
+    room_id: uuid.UUID
+    room_name: str
+    adults: int
+    children: int
+    child_in_party: bool
+    party: list[PartyMemberOut]
+    support_needs: str | None
+    needs_review: bool
+    review_reason: str | None
+
+
+class DaySheet(msgspec.Struct):
+    facility_id: uuid.UUID
+    date: date
+    timezone: str
+    visits: list[DaySheetVisit]
+
+
+async def day_sheet(
+    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, day: date
+) -> DaySheet:
+    staff.role_for(facility_id, READ_ROLES)
+    facility = await get_facility(session, facility_id)
+    zone = ZoneInfo(facility.timezone)
+    rows = (
+        await session.execute(
+            sa.select(Visit, Room.id, Room.name)
+            .join(Slot, Slot.id == Visit.slot_id)
+            .join(Room, Room.id == Slot.room_id)
+            .where(
+                Slot.facility_id == facility_id,
+                Slot.local_date == day,
+                Visit.status.in_(DAY_SHEET_STATES),
+            )
+            .order_by(Visit.starts_at, Room.name, Visit.reference)
+        )
+    ).all()
+    party_rows = (
+        await session.execute(
+            sa.select(VisitParty, Visitor.given_name, Visitor.family_name)
+            .join(Visitor, Visitor.id == VisitParty.visitor_id, isouter=True)
+            .where(VisitParty.visit_id.in_([visit.id for visit, _, _ in rows]))
+            .order_by(VisitParty.age_years.desc())
+        )
+    ).all()
+    parties: dict[uuid.UUID, list[PartyMemberOut]] = defaultdict(list)
+    for member, given, family in party_rows:
+        name = f"{given} {family}" if given else None
+        parties[member.visit_id].append(PartyMemberOut(name, member.age_years, member.is_child))
+    visits = []
+    for visit, room_id, room_name in rows:
+        party = parties[visit.id]
+        children = sum(1 for m in party if m.child)
+        visits.append(
+            DaySheetVisit(
+                visit_id=visit.id,
+                reference=visit.reference,
+                status=visit.status,
+                visit_type=visit.visit_type,
+                local_start=visit.starts_at.astimezone(zone),
+                local_end=visit.ends_at.astimezone(zone),
+                room_id=room_id,
+                room_name=room_name,
+                adults=len(party) - children,
+                children=children,
+                child_in_party=children > 0,
+                party=party,
+                support_needs=visit.support_needs,
+                needs_review=visit.needs_review,
+                review_reason=visit.review_reason,
+            )
+        )
+    return DaySheet(facility_id, day, facility.timezone, visits)
+
+
+def day_sheet_csv(sheet: DaySheet) -> str:
+    """The day sheet as CSV (UTF-8, one row per visit), for printing or spreadsheets."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "start",
+            "end",
+            "room",
+            "reference",
+            "status",
+            "visit_type",
+            "adults",
+            "children",
+            "ages",
+            "child_in_party",
+            "names",
+            "support_needs",
+            "needs_review",
+        ]
+    )
+    for v in sheet.visits:
+        writer.writerow(
+            [
+                v.local_start.strftime("%H:%M"),
+                v.local_end.strftime("%H:%M"),
+                v.room_name,
+                v.reference,
+                v.status.value,
+                v.visit_type.value,
+                v.adults,
+                v.children,
+                " ".join(str(m.age) for m in v.party),
+                "yes" if v.child_in_party else "no",
+                "; ".join(m.name or "(erased)" for m in v.party),
+                v.support_needs or "",
+                "yes" if v.needs_review else "no",
+            ]
+        )
+    return out.getvalue()
+
+
+class RoomFigures(msgspec.Struct):
+    room_id: uuid.UUID
+    room_name: str
+    child_friendly: bool
+    slots_offered: int
+    tables_offered: int
+    tables_used: int
+    utilisation: float
+
+
+class MonthFigures(msgspec.Struct):
+    facility_id: uuid.UUID
+    month: str
+    slots_offered: int
+    slots_closed: int
+    tables_offered: int
+    tables_used: int
+    seats_used: int
+    children_places_used: int
+    utilisation: float
+    child_friendly_slots: int
+    child_friendly_outside_school_hours: int
+    share_child_friendly_outside_school_hours: float
+    school_window: str
+    visits: int
+    visits_with_children: int
+    rooms: list[RoomFigures]
+
+
+def outside_school_hours(start: datetime, end: datetime, profile: Profile) -> bool:
+    """True when a slot (local times) does not touch the school day on a school day (CF-16)."""
+    day = start.date()
+    if day.weekday() not in profile.school_days:
+        return True
+    if any(first <= day <= last for first, last in profile.school_holidays):
+        return True
+    school_start = datetime.combine(day, profile.school_day_start, start.tzinfo)
+    school_end = datetime.combine(day, profile.school_day_end, start.tzinfo)
+    return end <= school_start or start >= school_end
+
+
+def _share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    year, number = (int(p) for p in month.split("-"))
+    first = date(year, number, 1)
+    last = date(year + (number == 12), number % 12 + 1, 1)
+    return first, last
+
+
+async def month_figures(
+    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, month: str
+) -> MonthFigures:
+    staff.role_for(facility_id, READ_ROLES)
+    facility = await get_facility(session, facility_id)
+    zone = ZoneInfo(facility.timezone)
+    profile = load_profile(facility.rule_profile, facility.rule_overrides)
+    first, after = month_bounds(month)
+    rows = (
+        await session.execute(
+            sa.select(Slot, Room)
+            .join(Room, Room.id == Slot.room_id)
+            .where(
+                Slot.facility_id == facility_id,
+                Slot.local_date >= first,
+                Slot.local_date < after,
+                Slot.status != SlotStatus.CANCELLED,
+            )
+        )
+    ).all()
+    per_room: dict[uuid.UUID, list[int]] = defaultdict(lambda: [0, 0, 0])
+    rooms: dict[uuid.UUID, Room] = {}
+    offered = closed = tables = used = seats = children = friendly = friendly_outside = 0
+    for slot, room in rows:
+        rooms[room.id] = room
+        used += slot.booked_tables
+        seats += slot.booked_seats
+        children += slot.booked_children
+        per_room[room.id][2] += slot.booked_tables
+        if slot.status == SlotStatus.CLOSED:
+            closed += 1
+            continue
+        offered += 1
+        tables += slot.capacity_tables
+        per_room[room.id][0] += 1
+        per_room[room.id][1] += slot.capacity_tables
+        if CHILD_FRIENDLY_FEATURES.intersection(room.features):
+            friendly += 1
+            friendly_outside += outside_school_hours(
+                slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone), profile
+            )
+    visit_rows = (
+        await session.execute(
+            sa.select(Visit.id, sa.func.max(sa.case((VisitParty.is_child, 1), else_=0)))
+            .join(Slot, Slot.id == Visit.slot_id)
+            .join(VisitParty, VisitParty.visit_id == Visit.id, isouter=True)
+            .where(
+                Visit.facility_id == facility_id,
+                Slot.local_date >= first,
+                Slot.local_date < after,
+                Visit.status.in_(HELD_VISIT_STATES),
+            )
+            .group_by(Visit.id)
+        )
+    ).all()
+    return MonthFigures(
+        facility_id=facility_id,
+        month=month,
+        slots_offered=offered,
+        slots_closed=closed,
+        tables_offered=tables,
+        tables_used=used,
+        seats_used=seats,
+        children_places_used=children,
+        utilisation=_share(used, tables),
+        child_friendly_slots=friendly,
+        child_friendly_outside_school_hours=friendly_outside,
+        share_child_friendly_outside_school_hours=_share(friendly_outside, friendly),
+        school_window=f"{profile.school_day_start:%H:%M}-{profile.school_day_end:%H:%M}",
+        visits=len(visit_rows),
+        visits_with_children=sum(1 for _, c in visit_rows if c),
+        rooms=[
+            RoomFigures(
+                room_id=room_id,
+                room_name=rooms[room_id].name,
+                child_friendly=bool(CHILD_FRIENDLY_FEATURES.intersection(rooms[room_id].features)),
+                slots_offered=counts[0],
+                tables_offered=counts[1],
+                tables_used=counts[2],
+                utilisation=_share(counts[2], counts[1]),
+            )
+            for room_id, counts in sorted(per_room.items(), key=lambda i: rooms[i[0]].name)
+        ],
+    )

@@ -1,0 +1,290 @@
+"""Slot templates: validated, never overlapping in one room, and edits that respect bookings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.accounts.principals import StaffPrincipal
+from visits.audit import record
+from visits.db.base import utcnow
+from visits.db.models import Facility, Room, Slot, SlotTemplate, Visit
+from visits.enums import SlotStatus
+from visits.errors import ProblemError
+from visits.facilities.management import MANAGE_ROLES, READ_ROLES, _changes, get_facility
+from visits.facilities.review import active_visits, flag
+from visits.facilities.slot_generation import (
+    Occurrence,
+    generate_slots,
+    occurrences,
+    slot_capacity,
+)
+from visits.facilities.staff_schemas import (
+    TemplateChangeOut,
+    TemplateIn,
+    TemplateOut,
+    TemplateUpdateIn,
+)
+from visits.validation import field_error, invalid_body
+
+OVERLAP_LOOKAHEAD = timedelta(days=366)
+
+
+def template_out(t: SlotTemplate) -> TemplateOut:
+    return TemplateOut(
+        id=t.id,
+        facility_id=t.facility_id,
+        room_id=t.room_id,
+        visit_type=t.visit_type,
+        weekday=t.weekday,
+        start_time=t.start_time,
+        duration_minutes=t.duration_minutes,
+        interval_weeks=t.interval_weeks,
+        valid_from=t.valid_from,
+        valid_to=t.valid_to,
+        capacity_tables=t.capacity_tables,
+        capacity_seats=t.capacity_seats,
+        capacity_children=t.capacity_children,
+        bookable_by=t.bookable_by,
+        is_active=t.is_active,
+    )
+
+
+def _occurrences(t: SlotTemplate, first: date, last: date, zone: ZoneInfo) -> list[Occurrence]:
+    return occurrences(
+        weekday=t.weekday,
+        start_time=t.start_time,
+        duration_minutes=t.duration_minutes,
+        interval_weeks=t.interval_weeks,
+        valid_from=t.valid_from,
+        valid_to=t.valid_to,
+        first=first,
+        last=last,
+        zone=zone,
+    )
+
+
+async def _overlaps(
+    session: AsyncSession, candidate: SlotTemplate, zone: ZoneInfo
+) -> list[dict[str, object]]:
+    """Other active templates of the room whose slots would overlap the candidate's."""
+    others = await session.scalars(
+        sa.select(SlotTemplate).where(
+            SlotTemplate.room_id == candidate.room_id,
+            SlotTemplate.is_active,
+            SlotTemplate.id != candidate.id,
+        )
+    )
+    today = utcnow().astimezone(zone).date()
+    problems = []
+    for other in others:
+        first = max(candidate.valid_from, other.valid_from, today) - timedelta(days=1)
+        ends = [d for d in (candidate.valid_to, other.valid_to) if d is not None]
+        last = min([*ends, first + OVERLAP_LOOKAHEAD])
+        if last < first:
+            continue
+        mine = _occurrences(candidate, first, last, zone)
+        theirs = _occurrences(other, first, last, zone)
+        clash = next(
+            (
+                a
+                for a in mine
+                for b in theirs
+                if a.starts_at < b.ends_at and b.starts_at < a.ends_at
+            ),
+            None,
+        )
+        if clash is not None:
+            problems.append(
+                field_error(
+                    "start_time",
+                    f"overlaps template {other.id} in the same room "
+                    f"(first on {clash.local_date.isoformat()})",
+                )
+            )
+    return problems
+
+
+async def _room_in_facility(session: AsyncSession, room_id: uuid.UUID, facility: Facility) -> Room:
+    room = await session.get(Room, room_id)
+    if room is None or room.facility_id != facility.id:
+        raise invalid_body([field_error("room_id", "no such room at this facility")])
+    return room
+
+
+async def create_template(
+    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: TemplateIn
+) -> SlotTemplate:
+    role = staff.role_for(facility_id, MANAGE_ROLES)
+    facility = await get_facility(session, facility_id)
+    await _room_in_facility(session, data.room_id, facility)
+    template = SlotTemplate(facility_id=facility.id, **msgspec.structs.asdict(data))
+    template.id = uuid.uuid4()
+    overlaps = await _overlaps(session, template, ZoneInfo(facility.timezone))
+    if overlaps:
+        raise ProblemError(
+            409, "template-overlap", "The template overlaps another in this room.", errors=overlaps
+        )
+    session.add(template)
+    await session.flush()
+    record(
+        session,
+        staff.actor(role),
+        "template.create",
+        "slot_template",
+        template.id,
+        facility_id=facility.id,
+        changes={
+            "room_id": str(data.room_id),
+            "weekday": data.weekday,
+            "start_time": data.start_time.isoformat(),
+        },
+    )
+    await session.commit()
+    return template
+
+
+async def get_template(session: AsyncSession, template_id: uuid.UUID) -> SlotTemplate:
+    template = await session.get(SlotTemplate, template_id)
+    if template is None:
+        raise ProblemError(404, "template-not-found", "There is no such slot template.")
+    return template
+
+
+async def list_templates(
+    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[SlotTemplate], int]:
+    staff.role_for(facility_id, READ_ROLES)
+    condition = SlotTemplate.facility_id == facility_id
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(SlotTemplate).where(condition)
+    )
+    rows = await session.scalars(
+        sa.select(SlotTemplate)
+        .where(condition)
+        .order_by(SlotTemplate.weekday, SlotTemplate.start_time, SlotTemplate.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(rows), total or 0
+
+
+async def _follow_template(
+    session: AsyncSession, template: SlotTemplate, zone: ZoneInfo, reason_text: str
+) -> tuple[int, list[uuid.UUID]]:
+    """Make future slots match the changed template.
+
+    A slot the template still produces (same start and end) is updated in place; one it no
+    longer produces is deleted when unbooked, or closed to new bookings with its visits flagged
+    for review when booked. A booked slot whose new capacity would be below its bookings keeps
+    its capacity and is flagged too. Returns (slots removed, visits flagged).
+    """
+    future = list(
+        await session.scalars(
+            sa.select(Slot).where(Slot.template_id == template.id, Slot.starts_at > utcnow())
+        )
+    )
+    if not future:
+        return 0, []
+    room = await session.get(Room, template.room_id)
+    assert room is not None
+    wanted: dict[object, Occurrence] = {}
+    if template.is_active:
+        last = max(s.local_date for s in future)
+        wanted = {
+            o.starts_at: o
+            for o in _occurrences(template, min(s.local_date for s in future), last, zone)
+        }
+    visits = await active_visits(session, [s.id for s in future])
+    by_slot: dict[uuid.UUID, list[Visit]] = {}
+    for visit in visits:
+        by_slot.setdefault(visit.slot_id, []).append(visit)
+    reason = f"Slot template changed: {reason_text}"
+    tables, seats, children = slot_capacity(template, room)
+    removed, flagged = 0, list[uuid.UUID]()
+    for slot in future:
+        booked = by_slot.get(slot.id, [])
+        occurrence = wanted.get(slot.starts_at)
+        if (
+            occurrence is not None
+            and occurrence.ends_at == slot.ends_at
+            and room.id == slot.room_id
+        ):
+            fits = (
+                slot.booked_tables <= tables
+                and slot.booked_seats <= seats
+                and slot.booked_children <= children
+            )
+            slot.visit_type, slot.bookable_by = template.visit_type, template.bookable_by
+            if fits:
+                slot.capacity_tables, slot.capacity_seats, slot.capacity_children = (
+                    tables,
+                    seats,
+                    children,
+                )
+            else:
+                flag(booked, f"{reason} (capacity below bookings)")
+                flagged += [v.id for v in booked]
+        elif booked:
+            slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason, None
+            flag(booked, reason)
+            flagged += [v.id for v in booked]
+        else:
+            await session.delete(slot)
+            removed += 1
+    await session.flush()
+    return removed, flagged
+
+
+async def update_template(
+    session: AsyncSession,
+    staff: StaffPrincipal,
+    template_id: uuid.UUID,
+    data: TemplateUpdateIn,
+    horizon_days: int,
+) -> TemplateChangeOut:
+    """Apply the change; future slots follow it. Unbooked slots are replaced; booked ones are
+    closed to new bookings and their visits flagged for review with the reason."""
+    template = await get_template(session, template_id)
+    role = staff.role_for(template.facility_id, MANAGE_ROLES)
+    facility = await get_facility(session, template.facility_id)
+    zone = ZoneInfo(facility.timezone)
+    changes = _changes(template, data, skip={"reason"})
+    if template.valid_to is not None and template.valid_to < template.valid_from:
+        raise invalid_body([field_error("valid_to", "must not be before valid_from")])
+    if template.is_active:
+        overlaps = await _overlaps(session, template, zone)
+        if overlaps:
+            await session.rollback()
+            raise ProblemError(
+                409,
+                "template-overlap",
+                "The change would overlap another template in this room.",
+                errors=overlaps,
+            )
+    removed, flagged = 0, list[uuid.UUID]()
+    if changes:
+        removed, flagged = await _follow_template(session, template, zone, data.reason)
+        record(
+            session,
+            staff.actor(role),
+            "template.update",
+            "slot_template",
+            template.id,
+            facility_id=facility.id,
+            changes=changes | {"visits_flagged": len(flagged)},
+            reason=data.reason,
+        )
+    created = 0
+    if changes and template.is_active:
+        today = utcnow().astimezone(zone).date()
+        created = await generate_slots(
+            session, facility, today, today + timedelta(days=horizon_days - 1)
+        )
+    await session.commit()
+    return TemplateChangeOut(template_out(template), removed, created, flagged)
