@@ -60,3 +60,21 @@ async def test_openapi_documents_bearer_security(client: Client) -> None:
 
 def test_expiry_helper() -> None:
     assert tokens.expiry(timedelta(hours=1)) > tokens.expiry(timedelta(minutes=59))
+
+
+async def test_openapi_documents_the_staff_facility_api(client: Client) -> None:
+    spec = (await client.get("/schema/openapi.json")).json()
+    for path in (
+        "/api/v1/staff/facilities",
+        "/api/v1/staff/facilities/{facility_id}/rooms",
+        "/api/v1/staff/facilities/{facility_id}/slot-templates",
+        "/api/v1/staff/slot-templates/{template_id}",
+        "/api/v1/staff/facilities/{facility_id}/closures",
+        "/api/v1/staff/facilities/{facility_id}/day-sheet",
+        "/api/v1/staff/facilities/{facility_id}/figures",
+        "/api/v1/facilities/{facility_id}/information",
+    ):
+        assert path in spec["paths"], path
+    template = spec["components"]["schemas"]["TemplateIn"]["properties"]
+    assert template["duration_minutes"]["minimum"] == 15
+    assert template["weekday"]["maximum"] == 6
