@@ -63,16 +63,19 @@ def invalid_parameters(errors: list[dict[str, Any]]) -> ProblemError:
     )
 
 
-def problem_response(
+def problem_body(request: Request[Any, Any, Any], exc: ProblemError) -> dict[str, Any]:
+    """The problem document of ``exc`` as plain data (what the response carries)."""
+    return _body(request, exc.status_code, exc.slug, exc.detail, exc.errors, exc.problem_extra)
+
+
+def _body(
     request: Request[Any, Any, Any],
     status: int,
-    *,
-    slug: str | None = None,
-    detail: str | None = None,
-    errors: list[dict[str, Any]] | None = None,
-    extra: dict[str, Any] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response[dict[str, Any]]:
+    slug: str | None,
+    detail: str | None,
+    errors: list[dict[str, Any]] | None,
+    extra: dict[str, Any] | None,
+) -> dict[str, Any]:
     default_slug, title_en, title_de = _BY_STATUS.get(
         status, _BY_STATUS[400 if status < 500 else 500]
     )
@@ -87,6 +90,20 @@ def problem_response(
     if errors:
         body["errors"] = errors
     body.update(extra or {})
+    return body
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    *,
+    slug: str | None = None,
+    detail: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[dict[str, Any]]:
+    body = _body(request, status, slug, detail, errors, extra)
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 

@@ -53,6 +53,7 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSONType,
         list[str]: JSONType,
         list[dict[str, Any]]: JSONType,
+        dict[str, Any] | None: JSONType,
     }
 
 

@@ -7,11 +7,13 @@ reported at once so staff can fix a form in one go.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -202,14 +204,20 @@ def available_profiles() -> list[str]:
     return sorted(path.stem for path in directory.glob("*.toml") if _NAME.match(path.stem))
 
 
-def _read(name: str) -> dict[str, Any]:
+def _read(name: str) -> Mapping[str, Any]:
     names = available_profiles()
     if not isinstance(name, str) or name not in names:
         options = ", ".join(names) or "none installed"
         raise ProfileError(f"unknown rule profile {name!r}; available profiles: {options}")
     path = profiles_dir() / f"{name}.toml"
+    return _parse(name, str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=32)
+def _parse(name: str, path: str, mtime_ns: int) -> Mapping[str, Any]:
+    """A checked profile file; cached until the file changes (``mtime_ns`` is the cache key)."""
     try:
-        with path.open("rb") as handle:
+        with open(path, "rb") as handle:
             raw = tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"rule profile {name!r} is not valid TOML ({exc})") from exc
@@ -228,7 +236,7 @@ def _read(name: str) -> dict[str, Any]:
     problems += check_consistency(values)
     if problems:
         raise ProfileError(f"rule profile {name!r} is invalid", problems)
-    return values
+    return MappingProxyType(values)
 
 
 def _flat_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:

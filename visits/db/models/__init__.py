@@ -17,6 +17,7 @@ from visits.db.models.facility import (
     Slot,
     SlotTemplate,
 )
+from visits.db.models.idempotency import IdempotencyRecord
 from visits.db.models.notify import Reminder
 from visits.db.models.people import Household, Prisoner, Visitor, VisitorApproval
 from visits.db.models.visit import AllowanceEntry, Visit, VisitOverride, VisitParty
@@ -30,6 +31,7 @@ __all__ = [
     "Facility",
     "FacilityInformation",
     "Household",
+    "IdempotencyRecord",
     "Prisoner",
     "RateLimitCounter",
     "Reminder",

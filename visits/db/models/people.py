@@ -83,6 +83,11 @@ class Visitor(IdMixin, TimestampMixin, Base):
         default=False, comment="legal guardian of the household's children (CF-02)"
     )
     safeguarding_flags: Mapped[list[str]] = mapped_column(default=list)
+    guardian_consent_on_file: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa.false(),
+        comment="written guardian consent (and ID copy) held by the facility (CF-02)"
+    )
     visit_wish: Mapped[str | None] = mapped_column(
         sa.String(16), comment="a child's own recorded wish (CF-22)"
     )

@@ -1,0 +1,116 @@
+"""D. Timing (CF-16, CF-17, CF-BW): school hours, times of day for young children, booking window.
+
+All times are the facility's local wall-clock times on the visit date.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from visits.enums import BookableBy
+from visits.rules.allowances import CHILD_SESSION_TYPES
+from visits.rules.messages import clock, day_text, say
+from visits.rules.model import BookingContext, RuleResult, SlotFacts
+from visits.rules.party import Party
+from visits.rules.results import result
+from visits.rules.severity import Severity
+
+
+def _wall(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=None)
+
+
+def _at(slot: SlotFacts, moment: time) -> datetime:
+    return datetime.combine(slot.visit_date, moment)
+
+
+def school_hours(party: Party, slot: SlotFacts) -> RuleResult:
+    """CF-16: warn when a slot on a school day overlaps school hours for a school-age child.
+
+    A profile may make it HARD; that applies to child sessions only, never to regular visits.
+    """
+    profile = party.profile
+    hard = profile.school_overlap_severity is Severity.HARD
+    severity = Severity.HARD if hard and slot.visit_type in CHILD_SESSION_TYPES else Severity.SOFT
+    pupils = [
+        p.member.visitor_id
+        for p in party.children
+        if profile.school_age_min <= p.age <= profile.school_age_max
+    ]
+    school_day = profile.is_school_day(slot.visit_date)
+    overlaps = _wall(slot.start) < _at(slot, profile.school_day_end) and _wall(slot.end) > _at(
+        slot, profile.school_day_start
+    )
+    clash = bool(pupils) and school_day and overlaps
+    params = {
+        "school_age_children": pupils,
+        "school_day": school_day,
+        "school_day_start": clock(profile.school_day_start),
+        "school_day_end": clock(profile.school_day_end),
+    }
+    if not clash:
+        return result("CF-16", say("CF-16.pass"), passed=True, params=params, severity=severity)
+    text = say(
+        "CF-16.fail",
+        start=clock(profile.school_day_start),
+        end=clock(profile.school_day_end),
+    )
+    return result("CF-16", text, passed=False, params=params, severity=severity)
+
+
+def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
+    """CF-17: for children under ``young_age``, warn when a slot starts before ``young_earliest``
+    or ends after ``young_latest``."""
+    profile = party.profile
+    young = [p.member.visitor_id for p in party.children if p.age < profile.young_age]
+    early = _wall(slot.start) < _at(slot, profile.young_earliest)
+    late = _wall(slot.end) > _at(slot, profile.young_latest)
+    params = {
+        "young_children": young,
+        "earliest": clock(profile.young_earliest),
+        "latest": clock(profile.young_latest),
+    }
+    if not young or not (early or late):
+        return result("CF-17", say("CF-17.pass"), passed=True, params=params)
+    text = say(
+        "CF-17.fail",
+        young_age=profile.young_age,
+        earliest=clock(profile.young_earliest),
+        latest=clock(profile.young_latest),
+        start=clock(slot.start.time()),
+        end=clock(slot.end.time()),
+    )
+    return result("CF-17", text, passed=False, params=params)
+
+
+def booking_window(slot: SlotFacts, context: BookingContext) -> RuleResult:
+    """CF-BW: at least ``min_notice_hours`` and at most ``max_days_ahead`` before the visit, and
+    only slots the public may book. HARD for the public; for staff a warning (e.g. CF-14)."""
+    profile = context.profile
+    public = context.channel is BookableBy.PUBLIC
+    severity = Severity.HARD if public else Severity.SOFT
+    now_local = context.now.astimezone(slot.start.tzinfo)
+    until = slot.start.astimezone(UTC) - context.now.astimezone(UTC)
+    days_ahead = (slot.visit_date - now_local.date()).days
+    params = {
+        "min_notice_hours": profile.min_notice_hours,
+        "max_days_ahead": profile.max_days_ahead,
+        "hours_until_start": round(until.total_seconds() / 3600, 2),
+        "days_ahead": days_ahead,
+        "bookable_by": slot.bookable_by.value,
+        "channel": context.channel.value,
+    }
+    if until <= timedelta(0):
+        text = say("CF-BW.past")
+        return result("CF-BW", text, passed=False, params=params, severity=Severity.HARD)
+    if public and slot.bookable_by is BookableBy.STAFF:
+        text = say("CF-BW.staff_only")
+        return result("CF-BW", text, passed=False, params=params, severity=Severity.HARD)
+    if until < timedelta(hours=profile.min_notice_hours):
+        text = say("CF-BW.too_soon", hours=profile.min_notice_hours)
+        return result("CF-BW", text, passed=False, params=params, severity=severity)
+    if days_ahead > profile.max_days_ahead:
+        opens = slot.visit_date - timedelta(days=profile.max_days_ahead)
+        text = say("CF-BW.too_far", days=profile.max_days_ahead, opens=day_text(opens))
+        return result("CF-BW", text, passed=False, params=params, severity=severity)
+    return result("CF-BW", say("CF-BW.pass"), passed=True, params=params, severity=severity)
