@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, Contact, SecurityScheme
 
 from visits import __version__
 from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
+from visits.booking.controllers import HouseholdVisitController, StaffVisitController
 from visits.db.engine import create_engine, create_session_factory
 from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
@@ -70,6 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffAdminController,
             StaffPeopleController,
             StaffFacilityController,
+            HouseholdVisitController,
+            StaffVisitController,
         ],
         dependencies=APP_DEPENDENCIES,
         state=State(

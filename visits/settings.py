@@ -55,6 +55,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     staff_token_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 7)] = 12
     household_token_days: Annotated[int, msgspec.Meta(ge=1, le=365)] = 30
     sign_in_code_minutes: Annotated[int, msgspec.Meta(ge=1, le=60)] = 10
+    hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=120)] = 10
+    cancel_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
+    request_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
 
     @property
     def resolved_database_url(self) -> str:

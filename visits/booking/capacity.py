@@ -8,20 +8,13 @@ the slot table are the last line of defence. Infants below the seat age take no 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.models import Slot
 from visits.enums import SlotStatus
-
-
-@dataclass(frozen=True)
-class Usage:
-    tables: int
-    seats: int
-    children: int
+from visits.rules.party import Usage
 
 
 async def take(

@@ -86,7 +86,7 @@ class Visitor(IdMixin, TimestampMixin, Base):
     guardian_consent_on_file: Mapped[bool] = mapped_column(
         default=False,
         server_default=sa.false(),
-        comment="written guardian consent (and ID copy) held by the facility (CF-02)"
+        comment="written guardian consent (and ID copy) held by the facility (CF-02)",
     )
     visit_wish: Mapped[str | None] = mapped_column(
         sa.String(16), comment="a child's own recorded wish (CF-22)"

@@ -1,0 +1,96 @@
+"""Dry-run checks and slot listings annotated for a party: what fits, what warns, and why not."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.booking.facts import judge, load_visitors
+from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
+from visits.enums import BookableBy
+from visits.facilities import queries
+from visits.rules.decision import Outcome
+
+
+async def check(
+    session: AsyncSession,
+    *,
+    household_id: uuid.UUID | None,
+    prisoner_id: uuid.UUID,
+    slot_id: uuid.UUID,
+    visitor_ids: Sequence[uuid.UUID],
+    staff: bool,
+    language: str,
+) -> CheckOut:
+    visitors = await load_visitors(session, visitor_ids, household_id)
+    verdict = await judge(
+        session,
+        slot_id=slot_id,
+        prisoner_id=prisoner_id,
+        visitors=visitors,
+        channel=BookableBy.STAFF if staff else BookableBy.PUBLIC,
+    )
+    view = staff_view if staff else family_view
+    decision = verdict.decision
+    return CheckOut(
+        outcome=decision.outcome.value,
+        refused_by=list(decision.refused_by),
+        review_by=list(decision.review_by),
+        warnings=list(decision.warnings),
+        results=[view(r, language) for r in verdict.results],
+    )
+
+
+def _verdict_label(outcome: Outcome, warnings: int) -> str:
+    if outcome is Outcome.REFUSED:
+        return "not_possible"
+    if outcome is Outcome.REVIEW:
+        return "review"
+    return "warnings" if warnings else "fits"
+
+
+async def annotated_slots(
+    session: AsyncSession,
+    *,
+    household_id: uuid.UUID,
+    prisoner_id: uuid.UUID,
+    visitor_ids: Sequence[uuid.UUID],
+    criteria: queries.SlotFilter,
+    limit: int,
+    offset: int,
+    language: str,
+) -> tuple[list[AnnotatedSlot], int]:
+    """The public slot listing, each slot judged for this party (family view of the reasons)."""
+    visitors = await load_visitors(session, visitor_ids, household_id)
+    rows, total = await queries.list_public_slots(session, criteria, limit=limit, offset=offset)
+    items = []
+    for row in rows:
+        verdict = await judge(
+            session,
+            slot_id=row.slot.id,
+            prisoner_id=prisoner_id,
+            visitors=visitors,
+            channel=BookableBy.PUBLIC,
+        )
+        decision = verdict.decision
+        shown = set(decision.refused_by) | set(decision.review_by) | set(decision.warnings)
+        reasons: list[RuleResultView] = [
+            family_view(r, language) for r in verdict.results if r.rule_id in shown
+        ]
+        zone = ZoneInfo(row.timezone)
+        items.append(
+            AnnotatedSlot(
+                slot_id=row.slot.id,
+                room_name=row.room_name,
+                visit_type=row.slot.visit_type,
+                local_start=row.slot.starts_at.astimezone(zone),
+                local_end=row.slot.ends_at.astimezone(zone),
+                remaining_tables=row.slot.capacity_tables - row.slot.booked_tables,
+                verdict=_verdict_label(decision.outcome, len(decision.warnings)),  # type: ignore[arg-type]
+                reasons=reasons,
+            )
+        )
+    return items, total

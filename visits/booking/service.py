@@ -1,0 +1,658 @@
+"""Booking steps: hold, confirm, cancel, reschedule, review, attendance, expiry.
+
+Functions here never commit: the caller commits once (with the idempotency record), so a
+failure anywhere leaves nothing half done. Capacity is taken with conditional updates
+(``capacity.take``); a prisoner's overlapping visits are refused here and, on PostgreSQL, by an
+exclusion constraint as well.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.audit import Actor, record
+from visits.booking import capacity
+from visits.booking.facts import Verdict, judge, load_visitors, local_month
+from visits.booking.references import new_reference
+from visits.booking.schemas import RuleResultView, family_view, staff_view
+from visits.db.base import utcnow
+from visits.db.models import (
+    AllowanceEntry,
+    Facility,
+    Slot,
+    Visit,
+    VisitOverride,
+    VisitParty,
+)
+from visits.enums import (
+    ACTIVE_VISIT_STATES,
+    BookableBy,
+    Channel,
+    StaffRole,
+    VisitStatus,
+)
+from visits.errors import ProblemError
+from visits.rules.allowances import ledger_for
+from visits.rules.decision import Outcome, Override, may_override
+from visits.rules.model import RuleResult
+from visits.rules.party import Usage
+
+log = structlog.get_logger(__name__)
+REFERENCE_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who acts: a household (public) or a member of staff with the role they act in."""
+
+    actor: Actor
+    household_id: uuid.UUID | None = None
+    staff_role: StaffRole | None = None
+    staff_name: str | None = None
+    language: str = "en"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.staff_role is not None
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.actor.type.value}:{self.actor.id}"
+
+
+def views(results: Sequence[RuleResult], caller: Caller) -> list[RuleResultView]:
+    view = staff_view if caller.is_staff else family_view
+    return [view(r, caller.language) for r in results]
+
+
+def refused(verdict: Verdict, caller: Caller) -> ProblemError:
+    """A refusal listing every reason at once, in the caller's view (safeguarding stays hidden)."""
+    failing = [r for r in verdict.results if r.rule_id in verdict.decision.refused_by]
+    detail = (
+        "Diese Buchung ist so nicht möglich. Die Gründe stehen in rule_results."
+        if caller.language == "de"
+        else "This booking is not possible as it is. The reasons are in rule_results."
+    )
+    extra: dict[str, Any] = {"rule_results": [_builtins(v) for v in views(failing, caller)]}
+    if verdict.decision.override_problems:
+        extra["override_problems"] = [
+            {"rule_id": rule, "detail": why} for rule, why in verdict.decision.override_problems
+        ]
+    return ProblemError(422, "booking-refused", detail, extra=extra)
+
+
+def _builtins(view: RuleResultView) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(view)
+    return result
+
+
+def _stored(results: Sequence[RuleResult]) -> list[dict[str, Any]]:
+    return [msgspec.to_builtins(r) for r in results]
+
+
+async def _no_overlap(
+    session: AsyncSession, prisoner_id: uuid.UUID, slot_id: uuid.UUID, exclude: uuid.UUID | None
+) -> None:
+    """The prisoner has no other active visit at the slot's time (checked before the rules:
+    it is the clearest reason)."""
+    slot = await session.get(Slot, slot_id)
+    if slot is None:
+        raise ProblemError(404, "slot-not-found", "There is no such slot.")
+    statement = sa.select(Visit.id).where(
+        Visit.prisoner_id == prisoner_id,
+        Visit.status.in_(ACTIVE_VISIT_STATES),
+        Visit.starts_at < slot.ends_at,
+        Visit.ends_at > slot.starts_at,
+    )
+    if exclude is not None:
+        statement = statement.where(Visit.id != exclude)
+    if await session.scalar(statement.limit(1)) is not None:
+        raise ProblemError(
+            409,
+            "prisoner-busy",
+            "The prisoner already has a visit at this time. Please choose another slot.",
+        )
+
+
+def _slot_full() -> ProblemError:
+    return ProblemError(409, "slot-full", "This slot has just been filled. Please choose another.")
+
+
+async def expire_holds(session: AsyncSession, slot_id: uuid.UUID | None = None) -> int:
+    """Release holds whose time ran out (all, or one slot's). Returns how many expired."""
+    statement = sa.select(Visit).where(
+        Visit.status == VisitStatus.HELD, Visit.hold_expires_at < utcnow()
+    )
+    if slot_id is not None:
+        statement = statement.where(Visit.slot_id == slot_id)
+    expired = list(await session.scalars(statement.with_for_update(skip_locked=True)))
+    for visit in expired:
+        await _release(session, visit)
+        visit.status, visit.status_reason = VisitStatus.EXPIRED, "hold expired"
+        record(
+            session,
+            Actor.system(),
+            "visit.expire",
+            "visit",
+            visit.id,
+            facility_id=visit.facility_id,
+        )
+    return len(expired)
+
+
+def _usage(visit: Visit) -> Usage:
+    return Usage(visit.used_tables, visit.used_seats, visit.used_children)
+
+
+async def _release(session: AsyncSession, visit: Visit) -> None:
+    await capacity.release(session, visit.slot_id, _usage(visit))
+
+
+async def _take(session: AsyncSession, verdict: Verdict, caller: Caller, overbook: bool) -> None:
+    if await capacity.take(session, verdict.slot.id, verdict.usage):
+        return
+    if overbook:
+        await capacity.overbook(session, verdict.slot.id, verdict.usage)
+        return
+    raise _slot_full()
+
+
+def _overrides(caller: Caller, requested: Sequence[tuple[str, str]]) -> list[Override]:
+    if not requested:
+        return []
+    if not caller.is_staff or caller.staff_role is None:
+        raise ProblemError(403, "forbidden", "Only staff may override a rule.")
+    return [
+        Override(
+            rule_id=rule,
+            role=caller.staff_role,
+            actor=caller.staff_name or "",
+            reason=why,
+            at=utcnow(),
+        )
+        for rule, why in requested
+    ]
+
+
+async def _new_reference(session: AsyncSession) -> str:
+    for _ in range(REFERENCE_ATTEMPTS):
+        reference = new_reference()
+        if await session.scalar(sa.select(Visit.id).where(Visit.reference == reference)) is None:
+            return reference
+    raise RuntimeError("could not find a free visit reference")  # 30^8 makes this unreachable
+
+
+async def hold(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    household_id: uuid.UUID,
+    prisoner_id: uuid.UUID,
+    slot_id: uuid.UUID,
+    visitor_ids: Sequence[uuid.UUID],
+    support_needs: str | None,
+    hold_minutes: int,
+    channel: Channel,
+    overrides: Sequence[tuple[str, str]] = (),
+) -> tuple[Visit, Verdict]:
+    """Reserve capacity for the party for ``hold_minutes`` after checking every rule."""
+    await expire_holds(session, slot_id)
+    visitors = await load_visitors(session, visitor_ids, household_id)
+    await _no_overlap(session, prisoner_id, slot_id, None)
+    verdict = await judge(
+        session,
+        slot_id=slot_id,
+        prisoner_id=prisoner_id,
+        visitors=visitors,
+        channel=BookableBy.STAFF if caller.is_staff else BookableBy.PUBLIC,
+        overrides=_overrides(caller, overrides),
+    )
+    if verdict.decision.override_problems and caller.is_staff:
+        raise refused(verdict, caller)
+    if verdict.decision.outcome is Outcome.REFUSED:
+        raise refused(verdict, caller)
+    overbook = "CF-07b" in verdict.decision.overridden
+    await _take(session, verdict, caller, overbook)
+    visit_id = uuid.uuid4()
+    visit = Visit(
+        id=visit_id,
+        reference=await _new_reference(session),
+        facility_id=verdict.facility.id,
+        slot_id=verdict.slot.id,
+        prisoner_id=verdict.prisoner.id,
+        household_id=household_id,
+        visit_type=verdict.slot.visit_type,
+        status=VisitStatus.HELD,
+        channel=channel,
+        starts_at=verdict.slot.starts_at,
+        ends_at=verdict.slot.ends_at,
+        hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
+        used_tables=verdict.usage.tables,
+        used_seats=verdict.usage.seats,
+        used_children=verdict.usage.children,
+        ical_uid=f"visit-{visit_id}@visits",
+        support_needs=support_needs,
+        rule_results=_stored(verdict.results),
+        party=[
+            VisitParty(
+                visitor_id=v.id,
+                age_years=verdict.ages[v.id],
+                is_child=verdict.ages[v.id] < verdict.profile.adult_age,
+                needs_seat=verdict.ages[v.id] >= verdict.profile.seat_age,
+            )
+            for v in verdict.visitors
+        ],
+        overrides=[
+            VisitOverride(
+                rule_id=o.rule_id,
+                actor=o.actor,
+                role=o.role.value,
+                reason=o.reason,
+                created_at=o.at,
+            )
+            for o in _overrides(caller, overrides)
+            if o.rule_id in verdict.decision.overridden
+        ],
+    )
+    session.add(visit)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # PostgreSQL's exclusion constraint caught a race
+        raise ProblemError(
+            409, "prisoner-busy", "The prisoner already has a visit at this time."
+        ) from exc
+    record(
+        session,
+        caller.actor,
+        "visit.hold",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+        changes={
+            "slot_id": str(slot_id),
+            "party_size": len(visitors),
+            "overridden": list(verdict.decision.overridden),
+        },
+        reason="; ".join(f"{r}: {w}" for r, w in overrides) or None,
+    )
+    return visit, verdict
+
+
+async def own_visit(
+    session: AsyncSession, visit_id: uuid.UUID, caller: Caller, *, lock: bool = False
+) -> Visit:
+    """The visit if the caller may act on it: the household's own, or at the staff's facility
+    (checked by the caller); 404 otherwise, with no hint of existence."""
+    statement = sa.select(Visit).where(Visit.id == visit_id)
+    if caller.household_id is not None and not caller.is_staff:
+        statement = statement.where(Visit.household_id == caller.household_id)
+    if lock:
+        statement = statement.with_for_update()
+    visit = await session.scalar(statement)
+    if visit is None:
+        raise ProblemError(404, "visit-not-found", "There is no such visit.")
+    return visit
+
+
+def _debit(session: AsyncSession, visit: Visit, verdict: Verdict) -> None:
+    """Take the visit from its ledger in the month of its local date (CF-10, CF-11, CF-23)."""
+    minutes = int((visit.ends_at - visit.starts_at).total_seconds() // 60)
+    local_day = visit.starts_at.astimezone(verdict.zone).date()
+    session.add(
+        AllowanceEntry(
+            prisoner_id=visit.prisoner_id,
+            visit_id=visit.id,
+            ledger=ledger_for(visit.visit_type, verdict.profile),
+            period=local_month(local_day),
+            minutes=-minutes,
+            visits=-1,
+            created_at=utcnow(),
+        )
+    )
+
+
+async def confirm(
+    session: AsyncSession, caller: Caller, visit_id: uuid.UUID, *, request_mode_reason: str
+) -> tuple[Visit, Verdict]:
+    """Check every rule again; refuse with every reason, route to review, or confirm."""
+    visit = await own_visit(session, visit_id, caller, lock=True)
+    if visit.status is not VisitStatus.HELD:
+        raise ProblemError(409, "not-held", f"The visit is {visit.status.value}, not held.")
+    if visit.hold_expires_at is not None and visit.hold_expires_at <= utcnow():
+        raise ProblemError(
+            409, "hold-expired", "The hold has run out. Please choose the slot again."
+        )
+    verdict = await _rejudge(session, visit, caller, visit.slot_id)
+    if verdict.decision.outcome is Outcome.REFUSED:
+        raise refused(verdict, caller)
+    visit.rule_results = _stored(verdict.results)
+    visit.hold_expires_at = None
+    if verdict.decision.outcome is Outcome.REVIEW or verdict.facility.request_mode:
+        visit.status = VisitStatus.REQUESTED
+        reasons = [r for r in verdict.results if r.rule_id in verdict.decision.review_by]
+        visit.needs_review = True
+        visit.review_reason = "; ".join(r.message_en for r in reasons) or request_mode_reason
+    else:
+        visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
+        _debit(session, visit, verdict)
+    record(
+        session,
+        caller.actor,
+        f"visit.{visit.status.value}",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+    )
+    return visit, verdict
+
+
+async def _rejudge(
+    session: AsyncSession, visit: Visit, caller: Caller, slot_id: uuid.UUID
+) -> Verdict:
+    party = list(
+        await session.scalars(
+            sa.select(VisitParty.visitor_id).where(VisitParty.visit_id == visit.id)
+        )
+    )
+    visitors = await load_visitors(session, [p for p in party if p is not None], visit.household_id)
+    stored = list(
+        await session.scalars(sa.select(VisitOverride).where(VisitOverride.visit_id == visit.id))
+    )
+    overrides = [
+        Override(
+            rule_id=o.rule_id,
+            role=StaffRole(o.role),
+            actor=o.actor,
+            reason=o.reason,
+            at=o.created_at,
+        )
+        for o in stored
+    ]
+    same_slot = slot_id == visit.slot_id
+    return await judge(
+        session,
+        slot_id=slot_id,
+        prisoner_id=visit.prisoner_id,
+        visitors=visitors,
+        channel=BookableBy.STAFF
+        if caller.is_staff or visit.channel is not Channel.ONLINE
+        else BookableBy.PUBLIC,
+        overrides=overrides,
+        own_usage=_usage(visit) if same_slot else None,
+        exclude_visit=visit.id,
+    )
+
+
+async def cancel(
+    session: AsyncSession,
+    caller: Caller,
+    visit_id: uuid.UUID,
+    *,
+    reason: str | None,
+    cutoff_hours: int,
+) -> Visit:
+    visit = await own_visit(session, visit_id, caller, lock=True)
+    if visit.status not in ACTIVE_VISIT_STATES:
+        raise ProblemError(409, "not-cancellable", f"The visit is {visit.status.value}.")
+    if (
+        not caller.is_staff
+        and visit.status is VisitStatus.CONFIRMED
+        and (visit.starts_at - utcnow() < timedelta(hours=cutoff_hours))
+    ):
+        raise ProblemError(
+            409,
+            "past-cancel-cutoff",
+            f"Visits can be cancelled online until {cutoff_hours} hours before. "
+            "Please call the facility.",
+        )
+    await _release(session, visit)
+    if visit.status is VisitStatus.CONFIRMED:
+        await _credit(session, visit)
+    visit.status, visit.status_reason, visit.cancelled_at = VisitStatus.CANCELLED, reason, utcnow()
+    visit.ical_sequence += 1
+    record(
+        session,
+        caller.actor,
+        "visit.cancel",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+        reason=reason,
+    )
+    return visit
+
+
+async def _credit(session: AsyncSession, visit: Visit) -> None:
+    """Give back exactly what the visit's debit took (CF-10, CF-11, CF-23)."""
+    debits = list(
+        await session.scalars(sa.select(AllowanceEntry).where(AllowanceEntry.visit_id == visit.id))
+    )
+    balance: dict[tuple[Any, Any], list[int]] = {}
+    for entry in debits:
+        key = (entry.ledger, entry.period)
+        total = balance.setdefault(key, [0, 0])
+        total[0] += entry.minutes
+        total[1] += entry.visits
+    for (ledger, period), (minutes, visits) in balance.items():
+        if minutes or visits:
+            session.add(
+                AllowanceEntry(
+                    prisoner_id=visit.prisoner_id,
+                    visit_id=visit.id,
+                    ledger=ledger,
+                    period=period,
+                    minutes=-minutes,
+                    visits=-visits,
+                    created_at=utcnow(),
+                )
+            )
+
+
+async def reschedule(
+    session: AsyncSession, caller: Caller, visit_id: uuid.UUID, new_slot_id: uuid.UUID
+) -> tuple[Visit, Verdict]:
+    """Move the visit: the new slot is secured first, then the old one released, in one
+    transaction; the calendar UID stays and SEQUENCE goes up."""
+    visit = await own_visit(session, visit_id, caller, lock=True)
+    if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED):
+        raise ProblemError(409, "not-reschedulable", f"The visit is {visit.status.value}.")
+    if new_slot_id == visit.slot_id:
+        raise ProblemError(422, "same-slot", "The visit is already in this slot.")
+    await _no_overlap(session, visit.prisoner_id, new_slot_id, visit.id)
+    verdict = await _rejudge(session, visit, caller, new_slot_id)
+    if verdict.decision.outcome is Outcome.REFUSED:
+        raise refused(verdict, caller)
+    await _take(session, verdict, caller, "CF-07b" in verdict.decision.overridden)
+    await _release(session, visit)
+    was_confirmed = visit.status is VisitStatus.CONFIRMED
+    if was_confirmed:
+        await _credit(session, visit)
+    old_slot = visit.slot_id
+    visit.slot_id, visit.starts_at, visit.ends_at = (
+        new_slot_id,
+        verdict.slot.starts_at,
+        verdict.slot.ends_at,
+    )
+    visit.visit_type = verdict.slot.visit_type
+    visit.used_tables, visit.used_seats, visit.used_children = (
+        verdict.usage.tables,
+        verdict.usage.seats,
+        verdict.usage.children,
+    )
+    visit.rule_results = _stored(verdict.results)
+    visit.ical_sequence += 1
+    if verdict.decision.outcome is Outcome.REVIEW or verdict.facility.request_mode:
+        visit.status, visit.needs_review = VisitStatus.REQUESTED, True
+        visit.review_reason = "rescheduled; the new slot needs review"
+    else:
+        visit.status = VisitStatus.CONFIRMED
+        visit.confirmed_at = visit.confirmed_at or utcnow()
+        _debit(session, visit, verdict)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ProblemError(
+            409, "prisoner-busy", "The prisoner already has a visit at this time."
+        ) from exc
+    record(
+        session,
+        caller.actor,
+        "visit.reschedule",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+        changes={"from_slot": str(old_slot), "to_slot": str(new_slot_id)},
+    )
+    return visit, verdict
+
+
+async def decide_request(
+    session: AsyncSession, caller: Caller, visit: Visit, approve: bool, reason: str
+) -> Visit:
+    """Staff settle a request (or a flagged visit): approve confirms, reject releases."""
+    if visit.status is VisitStatus.REQUESTED and approve:
+        verdict = await _rejudge(session, visit, caller, visit.slot_id)
+        if verdict.decision.refused_by:
+            raise refused(verdict, caller)
+        for result in verdict.results:
+            # A safeguarding or long-visit review belongs to the role the rule names.
+            if result.rule_id in verdict.decision.review_by and not may_override(
+                result, caller.staff_role
+            ):
+                role = result.overridable_by.value if result.overridable_by else "nobody"
+                raise ProblemError(
+                    403, "forbidden", f"Only {role} may approve a visit held for {result.rule_id}."
+                )
+        visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
+        _debit(session, visit, verdict)
+    elif visit.status is VisitStatus.REQUESTED:
+        await _release(session, visit)
+        visit.status = VisitStatus.REJECTED
+        visit.ical_sequence += 1
+    elif not (visit.status is VisitStatus.CONFIRMED and visit.needs_review and approve):
+        raise ProblemError(
+            409,
+            "nothing-to-decide",
+            f"The visit is {visit.status.value} and not awaiting a decision.",
+        )
+    visit.needs_review, visit.status_reason = False, reason
+    record(
+        session,
+        caller.actor,
+        "visit.approve" if approve else "visit.reject",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+        reason=reason,
+    )
+    return visit
+
+
+async def add_override(
+    session: AsyncSession, caller: Caller, visit: Visit, rule_id: str, reason: str
+) -> Visit:
+    """Set aside one failed HARD rule for this visit; only the role the result names may."""
+    stored = {r["rule_id"]: r for r in visit.rule_results}
+    result = stored.get(rule_id)
+    if result is None or result.get("passed", True):
+        raise ProblemError(422, "nothing-to-override", f"{rule_id} did not fail for this visit.")
+    if not may_override(msgspec.convert(result, RuleResult), caller.staff_role):
+        allowed = result.get("overridable_by") or "nobody"
+        raise ProblemError(403, "forbidden", f"Only {allowed} may override {rule_id}.")
+    exists = await session.scalar(
+        sa.select(VisitOverride.id).where(
+            VisitOverride.visit_id == visit.id, VisitOverride.rule_id == rule_id
+        )
+    )
+    if exists is None:
+        session.add(
+            VisitOverride(
+                visit_id=visit.id,
+                rule_id=rule_id,
+                actor=caller.staff_name or "",
+                role=caller.staff_role.value if caller.staff_role else "",
+                reason=reason,
+                created_at=utcnow(),
+            )
+        )
+    record(
+        session,
+        caller.actor,
+        "visit.override",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+        reason=reason,
+        changes={"rule_id": rule_id},
+    )
+    return visit
+
+
+async def mark_attendance(
+    session: AsyncSession, caller: Caller, visit: Visit, attended: bool
+) -> Visit:
+    if visit.status is not VisitStatus.CONFIRMED:
+        raise ProblemError(409, "not-confirmed", f"The visit is {visit.status.value}.")
+    if visit.starts_at > utcnow():
+        raise ProblemError(409, "not-started", "Attendance is recorded once the visit has begun.")
+    visit.status = VisitStatus.ATTENDED if attended else VisitStatus.NO_SHOW
+    record(
+        session,
+        caller.actor,
+        f"visit.{visit.status.value}",
+        "visit",
+        visit.id,
+        facility_id=visit.facility_id,
+    )
+    return visit
+
+
+async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> list[Visit]:
+    """Requests nobody decided before the cut-off are rejected (a job calls this)."""
+    stale = list(
+        await session.scalars(
+            sa.select(Visit)
+            .where(
+                Visit.status == VisitStatus.REQUESTED,
+                Visit.starts_at < utcnow() + timedelta(hours=cutoff_hours),
+            )
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for visit in stale:
+        await _release(session, visit)
+        visit.status, visit.status_reason = VisitStatus.REJECTED, "not reviewed before the cut-off"
+        visit.needs_review = False
+        visit.ical_sequence += 1
+        record(
+            session,
+            Actor.system(),
+            "visit.reject",
+            "visit",
+            visit.id,
+            facility_id=visit.facility_id,
+            reason="not reviewed before the cut-off",
+        )
+    return stale
+
+
+async def facility_of(session: AsyncSession, visit: Visit) -> Facility:
+    facility = await session.get(Facility, visit.facility_id)
+    assert facility is not None
+    return facility
+
+
+async def slot_of(session: AsyncSession, visit: Visit) -> Slot:
+    slot = await session.get(Slot, visit.slot_id)
+    assert slot is not None
+    return slot
