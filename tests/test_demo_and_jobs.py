@@ -18,6 +18,7 @@ from visits.db.models import (
     Room,
     SignInChallenge,
     Slot,
+    Visit,
     Visitor,
     VisitorApproval,
 )
@@ -98,3 +99,27 @@ async def test_prune_forgets_old_sign_in_records(db: AsyncSession, engine: Async
     assert await prune_sign_in_records(create_session_factory(engine)) == 2
     assert await count(db, RateLimitCounter) == 1
     assert await count(db, SignInChallenge) == 1
+
+
+async def test_jobs_expire_holds_and_reject_stale_requests(
+    db: AsyncSession, engine: AsyncEngine
+) -> None:
+    from tests.visit_helpers import book_directly
+    from visits.enums import VisitStatus
+    from visits.scheduler.jobs import expire_holds, reject_stale_requests
+    from visits.settings import Settings
+
+    await seed_demo(db)
+    slots = list(await db.scalars(sa.select(Slot).order_by(Slot.starts_at).limit(2)))
+    held = await book_directly(db, slots[0], [40, 8], status=VisitStatus.HELD)
+    held.hold_expires_at = utcnow() - timedelta(seconds=1)
+    requested = await book_directly(db, slots[1], [40], status=VisitStatus.REQUESTED)
+    ids = (held.id, requested.id, slots[0].id)
+    await db.commit()
+    factory = create_session_factory(engine)
+    assert await expire_holds(factory) == 1
+    assert await reject_stale_requests(factory, Settings(request_cutoff_hours=24 * 60)) == 1
+    states = dict((await db.execute(sa.select(Visit.id, Visit.status))).all())
+    assert states[ids[0]] == VisitStatus.EXPIRED
+    assert states[ids[1]] == VisitStatus.REJECTED
+    assert await db.scalar(sa.select(Slot.booked_tables).where(Slot.id == ids[2])) == 0

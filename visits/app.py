@@ -26,7 +26,7 @@ from visits.facilities.controllers import FacilityController, SlotController
 from visits.facilities.staff_controllers import StaffFacilityController
 from visits.health import health, ready
 from visits.logging import configure_logging
-from visits.notify.channels import LogChannel
+from visits.notify.channels import notifier_for
 from visits.people.controllers import StaffPeopleController
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-                "notifier": LogChannel(),
+                "notifier": notifier_for(settings),
                 "session_factory": create_session_factory(engine),
             }
         ),

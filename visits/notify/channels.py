@@ -12,6 +12,7 @@ from typing import Protocol
 import structlog
 
 from visits.enums import ContactChannel
+from visits.settings import Settings
 
 log = structlog.get_logger("visits.notify")
 
@@ -42,3 +43,10 @@ class LogChannel:
             subject=message.subject,
             text=message.text,
         )
+
+
+def notifier_for(settings: Settings) -> NotificationChannel:
+    """The channel the settings choose. The log channel is the only one so far; SMTP and
+    Twilio channels plug in here."""
+    del settings
+    return LogChannel()

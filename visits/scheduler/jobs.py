@@ -10,9 +10,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.accounts import rate_limit
+from visits.booking import service as booking
+from visits.booking.presenters import notify_household
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
+from visits.notify.channels import notifier_for
+from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -54,3 +58,33 @@ async def prune_sign_in_records(session_factory: async_sessionmaker[AsyncSession
     if removed:
         log.info("sign_in_records_pruned", count=removed)
     return removed
+
+
+async def expire_holds(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Release capacity of holds that were never confirmed."""
+    async with session_factory() as session:
+        count = await booking.expire_holds(session)
+        await session.commit()
+    if count:
+        log.info("holds_expired", count=count)
+    return count
+
+
+async def reject_stale_requests(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    """Reject requests nobody decided before the cut-off; the families are told."""
+    async with session_factory() as session:
+        rejected = await booking.reject_stale_requests(session, settings.request_cutoff_hours)
+        await session.commit()
+        for visit in rejected:
+            await notify_household(
+                session,
+                notifier_for(settings),
+                visit,
+                "rejected",
+                "not reviewed before the cut-off",
+            )
+    if rejected:
+        log.info("stale_requests_rejected", count=len(rejected))
+    return len(rejected)

@@ -15,7 +15,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.db.engine import create_engine, create_session_factory
-from visits.scheduler.jobs import extend_slot_horizon, prune_sign_in_records
+from visits.scheduler.jobs import (
+    expire_holds,
+    extend_slot_horizon,
+    prune_sign_in_records,
+    reject_stale_requests,
+)
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -48,6 +53,24 @@ def build_scheduler(
         hours=PRUNE_INTERVAL_HOURS,
         args=[session_factory],
         id="prune_sign_in_records",
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        expire_holds,
+        "interval",
+        minutes=1,
+        args=[session_factory],
+        id="expire_holds",
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        reject_stale_requests,
+        "interval",
+        minutes=15,
+        args=[session_factory, settings],
+        id="reject_stale_requests",
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )
