@@ -184,6 +184,9 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("GET", "/api/v1/staff/facilities/{facility_id}/day-sheet"): ANY_ROLE,
     ("GET", "/api/v1/staff/facilities/{facility_id}/figures"): ANY_ROLE,
     ("POST", "/api/v1/staff/checks"): ANY_ROLE,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/rule-parameters"): ANY_ROLE,
+    ("PUT", "/api/v1/staff/facilities/{facility_id}/rule-parameters"): MANAGER,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/alerts"): ANY_ROLE,
     ("POST", "/api/v1/staff/visits"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
     ("GET", "/api/v1/staff/facilities/{facility_id}/visits"): ANY_ROLE,
     ("GET", "/api/v1/staff/visits/{visit_id}"): ANY_ROLE,
@@ -346,6 +349,7 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
                 "ends_on": "2031-01-01",
                 "reason": "matrix",
             },
+            ("PUT", "/rule-parameters"): {"overrides": {"max_children": 4}, "reason": "matrix"},
             ("POST", "/api/v1/staff/checks"): {
                 "prisoner_id": str(prisoner_id),
                 "slot_id": str(slot_id),

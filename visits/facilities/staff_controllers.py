@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Response, delete, get, patch, post, put
+from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
@@ -21,7 +21,7 @@ from visits.accounts.principals import (
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.dependencies import AppSettings, DbSession
-from visits.facilities import closures, management, reports, templates
+from visits.facilities import closures, management, reports, rule_settings, templates
 from visits.facilities.presenters import facility_out, room_out
 from visits.facilities.schemas import FacilityOut, RoomOut
 from visits.facilities.slot_generation import generate_slots
@@ -42,7 +42,9 @@ from visits.facilities.staff_schemas import (
     TemplateOut,
     TemplateUpdateIn,
 )
+from visits.i18n import negotiate_language
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
+from visits.people import alerts as facility_alerts
 from visits.validation import parse_body
 
 StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
@@ -284,3 +286,46 @@ class StaffFacilityController(Controller):
         self, db_session: DbSession, staff: StaffUser, facility_id: FacilityId, month: Month
     ) -> reports.MonthFigures:
         return await reports.month_figures(db_session, staff, facility_id, month)
+
+    # -- rule parameters and alerts
+
+    @get(
+        "/facilities/{facility_id:uuid}/rule-parameters",
+        summary="The facility's rule profile, overrides and effective parameters",
+    )
+    async def rule_parameters(
+        self, db_session: DbSession, staff: StaffUser, facility_id: FacilityId
+    ) -> rule_settings.RuleParametersOut:
+        return await rule_settings.get_parameters(db_session, staff, facility_id)
+
+    @put(
+        "/facilities/{facility_id:uuid}/rule-parameters",
+        status_code=HTTP_200_OK,
+        summary="Choose the profile and replace the overrides (manager; validated, audited)",
+    )
+    async def set_rule_parameters(
+        self,
+        db_session: DbSession,
+        staff: StaffUser,
+        facility_id: FacilityId,
+        data: SkipValidation[rule_settings.RuleParametersIn],
+    ) -> rule_settings.RuleParametersOut:
+        body = parse_body(rule_settings.RuleParametersIn, data)
+        return await rule_settings.set_parameters(db_session, staff, facility_id, body)
+
+    @get(
+        "/facilities/{facility_id:uuid}/alerts",
+        summary="Open alerts: CF-09 capacity, CF-14 first child visit, CF-15 and CF-23 contact",
+    )
+    async def alerts(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        staff: StaffUser,
+        facility_id: FacilityId,
+    ) -> list[facility_alerts.AlertOut]:
+        staff.role_for(facility_id, management.READ_ROLES)
+        facility = await management.get_facility(db_session, facility_id)
+        return await facility_alerts.facility_alerts(
+            db_session, facility, negotiate_language(request)
+        )

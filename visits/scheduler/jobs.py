@@ -16,6 +16,7 @@ from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
 from visits.notify.channels import notifier_for
+from visits.people.alerts import facility_alerts
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -88,3 +89,20 @@ async def reject_stale_requests(
     if rejected:
         log.info("stale_requests_rejected", count=len(rejected))
     return len(rejected)
+
+
+async def log_child_contact_alerts(session_factory: async_sessionmaker[AsyncSession]) -> int:
+    """Count each facility's open alerts (CF-09, CF-14, CF-15, CF-23) into the log, so that
+    monitoring sees them; the details stay in the staff API (no children's data in logs)."""
+    total = 0
+    async with session_factory() as session:
+        facilities = (await session.scalars(sa.select(Facility).where(Facility.is_active))).all()
+        for facility in facilities:
+            found = await facility_alerts(session, facility)
+            if found:
+                by_rule: dict[str, int] = {}
+                for alert in found:
+                    by_rule[alert.rule_id] = by_rule.get(alert.rule_id, 0) + 1
+                log.warning("open_alerts", facility_id=str(facility.id), **by_rule)
+            total += len(found)
+    return total

@@ -18,6 +18,7 @@ from visits.db.engine import create_engine, create_session_factory
 from visits.scheduler.jobs import (
     expire_holds,
     extend_slot_horizon,
+    log_child_contact_alerts,
     prune_sign_in_records,
     reject_stale_requests,
 )
@@ -72,6 +73,14 @@ def build_scheduler(
         args=[session_factory, settings],
         id="reject_stale_requests",
         next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        log_child_contact_alerts,
+        "cron",
+        hour=6,
+        args=[session_factory],
+        id="child_contact_alerts",
         replace_existing=True,
     )
     return scheduler
