@@ -287,3 +287,30 @@ async def test_another_households_visit_is_invisible(
         )
         == 0
     )
+
+
+async def test_a_full_slot_refuses_and_an_expired_hold_frees_it_when_slots_are_read(
+    client: Client, db: AsyncSession, family: Family
+) -> None:
+    slot = family.family_slots[0]
+    held = (
+        await client.post(
+            "/api/v1/household/holds", headers=family.headers, json=hold_body(family, slot)
+        )
+    ).json()
+    await db.execute(sa.update(Slot).where(Slot.id == slot).values(capacity_tables=1))
+    await db.commit()
+    other_family_slot = hold_body(family, slot)
+    full = await client.post(
+        "/api/v1/household/holds", headers=family.headers, json=other_family_slot
+    )
+    assert full.status_code in (409, 422)
+    await db.execute(sa.update(Visit).values(hold_expires_at=utcnow() - timedelta(seconds=1)))
+    await db.commit()
+    listing = await client.get("/api/v1/slots", params={"limit": 200})
+    assert listing.status_code == 200
+    assert await slot_counts(db, slot) == (0, 0, 0)  # freed by reading the slots
+    expired = await db.get(Visit, uuid.UUID(held["id"]), populate_existing=True)
+    assert expired is not None
+    assert expired.status == VisitStatus.EXPIRED
+    await db.commit()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.facts import judge, load_visitors
 from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
+from visits.booking.service import expire_holds
 from visits.enums import BookableBy
 from visits.facilities import queries
 from visits.rules.decision import Outcome
@@ -65,6 +66,8 @@ async def annotated_slots(
 ) -> tuple[list[AnnotatedSlot], int]:
     """The public slot listing, each slot judged for this party (family view of the reasons)."""
     visitors = await load_visitors(session, visitor_ids, household_id)
+    if await expire_holds(session):  # expired holds give their capacity back first
+        await session.commit()
     rows, total = await queries.list_public_slots(session, criteria, limit=limit, offset=offset)
     items = []
     for row in rows:

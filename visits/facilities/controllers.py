@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
+from visits.booking.service import expire_holds
 from visits.dependencies import DbSession
 from visits.enums import AgeBand, Language, RoomFeature, VisitType
 from visits.errors import ProblemError, invalid_parameters
@@ -128,6 +129,9 @@ class SlotController(Controller):
             )
         if problems:
             raise invalid_parameters(problems)
+        # Holds that ran out give their capacity back before anyone reads the counters.
+        if await expire_holds(db_session):
+            await db_session.commit()
         criteria = queries.SlotFilter(
             date_from=start,
             date_to=end,
