@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
@@ -17,8 +16,8 @@ from visits.accounts.principals import (
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
     STAFF_DEPENDENCIES,
-    HouseholdPrincipal,
-    StaffPrincipal,
+    HouseholdUser,
+    StaffUser,
     admin_guard,
     bearer_token,
     household_guard,
@@ -54,8 +53,6 @@ from visits.i18n import negotiate_language
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.validation import parse_body
 
-HouseholdUser = NamedDependency[SkipValidation[HouseholdPrincipal]]
-StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 ADMIN_ONLY = frozenset({StaffRole.ADMIN})
 
 

@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.accounts.secrets import token_digest
@@ -162,6 +163,10 @@ def provide_staff(request: Request[Any, Any, Any]) -> StaffPrincipal:
     principal: StaffPrincipal = request.state.principal
     return principal
 
+
+# How handlers declare the signed-in caller (a principal is not data to validate).
+HouseholdUser = NamedDependency[SkipValidation[HouseholdPrincipal]]
+StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 
 HOUSEHOLD_DEPENDENCIES = {"household": Provide(provide_household, sync_to_thread=False)}
 STAFF_DEPENDENCIES = {"staff": Provide(provide_staff, sync_to_thread=False)}

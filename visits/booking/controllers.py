@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +17,9 @@ from visits.accounts.principals import (
     HOUSEHOLD_DEPENDENCIES,
     STAFF_DEPENDENCIES,
     HouseholdPrincipal,
+    HouseholdUser,
     StaffPrincipal,
+    StaffUser,
     household_guard,
     staff_guard,
 )
@@ -44,12 +45,11 @@ from visits.enums import Channel, RoomFeature, StaffRole, VisitStatus, VisitType
 from visits.errors import ProblemError
 from visits.facilities import queries
 from visits.i18n import negotiate_language
+from visits.notify.channels import NotificationChannel
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.settings import Settings
 from visits.validation import parse_body
 
-HouseholdUser = NamedDependency[SkipValidation[HouseholdPrincipal]]
-StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 VisitId = FromPath[uuid.UUID]
 IDEMPOTENCY_HEADER = {
     "Idempotency-Key": "A unique key per intended change; a retry with it returns the first answer."
@@ -334,6 +334,19 @@ async def _staff_visit(
     return visit, _staff_caller(request, staff, visit.facility_id, allowed)
 
 
+async def _tell_household(
+    session: AsyncSession,
+    notifier: NotificationChannel,
+    response: Response[Any],
+    visit: Visit,
+    notice: str,
+    reason: str,
+) -> None:
+    """After a staff decision took effect (not on a replay): tell the family."""
+    if response.status_code == 200 and "Idempotent-Replayed" not in response.headers:
+        await notify_household(session, notifier, visit, notice, reason)
+
+
 class StaffVisitController(Controller):
     path = "/api/v1/staff"
     tags = ["Staff: visits"]
@@ -481,9 +494,8 @@ class StaffVisitController(Controller):
         response = await idempotency.run(
             request, db_session, caller.idempotency_key, data, operation
         )
-        if "Idempotent-Replayed" not in response.headers and response.status_code == 200:
-            notice = "confirmed" if body.decision == "approve" else "rejected"
-            await notify_household(db_session, notifier, visit, notice, body.reason)
+        notice = "confirmed" if body.decision == "approve" else "rejected"
+        await _tell_household(db_session, notifier, response, visit, notice, body.reason)
         return response
 
     @post(
@@ -572,6 +584,5 @@ class StaffVisitController(Controller):
         response = await idempotency.run(
             request, db_session, caller.idempotency_key, data, operation
         )
-        if "Idempotent-Replayed" not in response.headers and response.status_code == 200:
-            await notify_household(db_session, notifier, visit, "cancelled", body.reason)
+        await _tell_household(db_session, notifier, response, visit, "cancelled", body.reason)
         return response

@@ -8,14 +8,13 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
 from visits.accounts.principals import (
     BEARER_SECURITY,
     STAFF_DEPENDENCIES,
-    StaffPrincipal,
+    StaffUser,
     staff_guard,
 )
 from visits.audit import record
@@ -47,7 +46,6 @@ from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.people import alerts as facility_alerts
 from visits.validation import parse_body
 
-StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 FacilityId = FromPath[uuid.UUID]
 Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
 

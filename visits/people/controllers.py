@@ -6,14 +6,13 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
 from visits.accounts.principals import (
     BEARER_SECURITY,
     STAFF_DEPENDENCIES,
-    StaffPrincipal,
+    StaffUser,
     staff_guard,
 )
 from visits.dependencies import DbSession
@@ -28,8 +27,6 @@ from visits.people.schemas import (
     StaffApprovalOut,
 )
 from visits.validation import parse_body
-
-StaffUser = NamedDependency[SkipValidation[StaffPrincipal]]
 
 
 class StaffPeopleController(Controller):
