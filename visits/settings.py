@@ -58,6 +58,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=120)] = 10
     cancel_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
     request_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
+    # SMS reminders
+    sms_sender: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_messaging_service_sid: str = ""
+    twilio_from_number: str = ""
+    twilio_api_base_url: str = ""
+    reminder_offsets_hours: tuple[int, ...] = (48, 2)
+    quiet_hours_start: str = "21:00"
+    quiet_hours_end: str = "08:00"
+    reminder_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
 
     @property
     def resolved_database_url(self) -> str:
