@@ -11,6 +11,7 @@ import functools
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -65,10 +66,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     twilio_messaging_service_sid: str = ""
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""
-    reminder_offsets_hours: tuple[int, ...] = (48, 2)
-    quiet_hours_start: str = "21:00"
-    quiet_hours_end: str = "08:00"
+    reminder_offsets_hours: tuple[Annotated[int, msgspec.Meta(ge=1, le=24 * 14)], ...] = (48, 2)
+    quiet_hours_start: time = time(21, 0)
+    quiet_hours_end: time = time(8, 0)
     reminder_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=20)] = 5
+    # E-mail (invites); empty smtp_host: invites are offered as downloads only
+    smtp_host: str = ""
+    smtp_port: Port = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    mail_sender: str = ""
 
     @property
     def resolved_database_url(self) -> str:
@@ -163,6 +171,10 @@ def load_settings(
 
     values: dict[str, Any] = {}
     for key, (origin, value) in raw.items():
+        if isinstance(value, str) and _FIELDS[key].type is time and len(value) == 5:
+            value = f"{value}:00"  # HH:MM
+        if isinstance(value, str) and str(_FIELDS[key].type).startswith("tuple["):
+            value = [part.strip() for part in value.split(",") if part.strip()]
         try:
             values[key] = msgspec.convert(value, type=_FIELDS[key].type, strict=False)
         except msgspec.ValidationError as exc:
