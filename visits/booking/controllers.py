@@ -218,7 +218,11 @@ class HouseholdVisitController(Controller):
 
         async def operation() -> tuple[int, Any]:
             visit, _ = await service.confirm(
-                db_session, caller, visit_id, request_mode_reason="facility takes requests only"
+                db_session,
+                caller,
+                visit_id,
+                request_mode_reason="facility takes requests only",
+                settings=settings,
             )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
@@ -250,6 +254,7 @@ class HouseholdVisitController(Controller):
                 visit_id,
                 reason=body.reason,
                 cutoff_hours=settings.cancel_cutoff_hours,
+                settings=settings,
             )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
@@ -275,7 +280,9 @@ class HouseholdVisitController(Controller):
         caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
-            visit, _ = await service.reschedule(db_session, caller, visit_id, body.slot_id)
+            visit, _ = await service.reschedule(
+                db_session, caller, visit_id, body.slot_id, settings=settings
+            )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
@@ -414,7 +421,11 @@ class StaffVisitController(Controller):
             )
             await db_session.flush()
             visit, _ = await service.confirm(
-                db_session, caller, visit.id, request_mode_reason="facility takes requests only"
+                db_session,
+                caller,
+                visit.id,
+                request_mode_reason="facility takes requests only",
+                settings=settings,
             )
             await db_session.flush()
             return 201, await _out(db_session, visit, caller, settings)
@@ -486,7 +497,12 @@ class StaffVisitController(Controller):
 
         async def operation() -> tuple[int, Any]:
             await service.decide_request(
-                db_session, caller, visit, body.decision == "approve", body.reason
+                db_session,
+                caller,
+                visit,
+                body.decision == "approve",
+                body.reason,
+                settings=settings,
             )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
@@ -553,7 +569,9 @@ class StaffVisitController(Controller):
     ) -> VisitOut:
         body = parse_body(AttendanceIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
-        await service.mark_attendance(db_session, caller, visit, body.outcome == "attended")
+        await service.mark_attendance(
+            db_session, caller, visit, body.outcome == "attended", settings=settings
+        )
         await db_session.commit()
         return await _out(db_session, visit, caller, settings)
 
@@ -577,7 +595,9 @@ class StaffVisitController(Controller):
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
 
         async def operation() -> tuple[int, Any]:
-            await service.cancel(db_session, caller, visit.id, reason=body.reason, cutoff_hours=0)
+            await service.cancel(
+                db_session, caller, visit.id, reason=body.reason, cutoff_hours=0, settings=settings
+            )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 

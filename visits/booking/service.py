@@ -42,10 +42,12 @@ from visits.enums import (
     VisitStatus,
 )
 from visits.errors import ProblemError
+from visits.notify import reminders
 from visits.rules.allowances import ledger_for
 from visits.rules.decision import Outcome, Override, may_override
 from visits.rules.model import RuleResult
 from visits.rules.party import Usage
+from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 REFERENCE_ATTEMPTS = 5
@@ -322,7 +324,12 @@ def _debit(session: AsyncSession, visit: Visit, verdict: Verdict) -> None:
 
 
 async def confirm(
-    session: AsyncSession, caller: Caller, visit_id: uuid.UUID, *, request_mode_reason: str
+    session: AsyncSession,
+    caller: Caller,
+    visit_id: uuid.UUID,
+    *,
+    request_mode_reason: str,
+    settings: Settings,
 ) -> tuple[Visit, Verdict]:
     """Check every rule again; refuse with every reason, route to review, or confirm."""
     visit = await own_visit(session, visit_id, caller, lock=True)
@@ -345,6 +352,7 @@ async def confirm(
     else:
         visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
         _debit(session, visit, verdict)
+    await reminders.plan(session, visit, settings)
     record(
         session,
         caller.actor,
@@ -400,6 +408,7 @@ async def cancel(
     *,
     reason: str | None,
     cutoff_hours: int,
+    settings: Settings,
 ) -> Visit:
     visit = await own_visit(session, visit_id, caller, lock=True)
     if visit.status not in ACTIVE_VISIT_STATES:
@@ -420,6 +429,7 @@ async def cancel(
         await _credit(session, visit)
     visit.status, visit.status_reason, visit.cancelled_at = VisitStatus.CANCELLED, reason, utcnow()
     visit.ical_sequence += 1
+    await reminders.plan(session, visit, settings)
     record(
         session,
         caller.actor,
@@ -459,7 +469,12 @@ async def _credit(session: AsyncSession, visit: Visit) -> None:
 
 
 async def reschedule(
-    session: AsyncSession, caller: Caller, visit_id: uuid.UUID, new_slot_id: uuid.UUID
+    session: AsyncSession,
+    caller: Caller,
+    visit_id: uuid.UUID,
+    new_slot_id: uuid.UUID,
+    *,
+    settings: Settings,
 ) -> tuple[Visit, Verdict]:
     """Move the visit: the new slot is secured first, then the old one released, in one
     transaction; the calendar UID stays and SEQUENCE goes up."""
@@ -504,6 +519,7 @@ async def reschedule(
         raise ProblemError(
             409, "prisoner-busy", "The prisoner already has a visit at this time."
         ) from exc
+    await reminders.plan(session, visit, settings)
     record(
         session,
         caller.actor,
@@ -517,7 +533,13 @@ async def reschedule(
 
 
 async def decide_request(
-    session: AsyncSession, caller: Caller, visit: Visit, approve: bool, reason: str
+    session: AsyncSession,
+    caller: Caller,
+    visit: Visit,
+    approve: bool,
+    reason: str,
+    *,
+    settings: Settings,
 ) -> Visit:
     """Staff settle a request (or a flagged visit): approve confirms, reject releases."""
     if visit.status is VisitStatus.REQUESTED and approve:
@@ -546,6 +568,7 @@ async def decide_request(
             f"The visit is {visit.status.value} and not awaiting a decision.",
         )
     visit.needs_review, visit.status_reason = False, reason
+    await reminders.plan(session, visit, settings)
     record(
         session,
         caller.actor,
@@ -599,13 +622,14 @@ async def add_override(
 
 
 async def mark_attendance(
-    session: AsyncSession, caller: Caller, visit: Visit, attended: bool
+    session: AsyncSession, caller: Caller, visit: Visit, attended: bool, *, settings: Settings
 ) -> Visit:
     if visit.status is not VisitStatus.CONFIRMED:
         raise ProblemError(409, "not-confirmed", f"The visit is {visit.status.value}.")
     if visit.starts_at > utcnow():
         raise ProblemError(409, "not-started", "Attendance is recorded once the visit has begun.")
     visit.status = VisitStatus.ATTENDED if attended else VisitStatus.NO_SHOW
+    await reminders.plan(session, visit, settings)
     record(
         session,
         caller.actor,

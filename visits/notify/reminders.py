@@ -1,0 +1,128 @@
+"""SMS reminders as an outbox: one row per visit and offset, planned with the visit change.
+
+Due times are absolute: "48 hours before" is 48 real hours, computed in UTC. Quiet hours are
+local wall-clock times of the facility (``zoneinfo``); a reminder that would fall inside them
+moves earlier, to the last minute before they begin. Reminders already due when a visit is
+booked are not planned (the confirmation tells the family instead).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.db.base import utcnow
+from visits.db.models import Facility, Household, Reminder, Visit
+from visits.enums import ReminderState, VisitStatus
+from visits.settings import Settings
+
+UNSENT = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
+
+
+def in_quiet_hours(moment: datetime, start: time, end: time) -> bool:
+    """Whether a local time lies in quiet hours; ``start`` after ``end`` spans midnight."""
+    clock = moment.timetz().replace(tzinfo=None)
+    if start <= end:
+        return start <= clock < end
+    return clock >= start or clock < end
+
+
+def due_time(
+    starts_at: datetime, offset_hours: int, zone: ZoneInfo, quiet_start: time, quiet_end: time
+) -> datetime:
+    """The UTC moment a reminder is sent: ``offset_hours`` before the visit, moved earlier out
+    of quiet hours (to one minute before they begin, on the right local day)."""
+    due = starts_at - timedelta(hours=offset_hours)
+    local = due.astimezone(zone)
+    if not in_quiet_hours(local, quiet_start, quiet_end):
+        return due
+    day = local.date()
+    if quiet_start > quiet_end and local.timetz().replace(tzinfo=None) < quiet_end:
+        day -= timedelta(days=1)  # after midnight: quiet hours began the evening before
+    latest = datetime.combine(day, quiet_start, zone) - timedelta(minutes=1)
+    return latest.astimezone(due.tzinfo)
+
+
+async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[Reminder]:
+    """Make the visit's reminders match its state: planned (or re-planned) for a confirmed
+    visit whose household accepts SMS, cancelled otherwise. Call it in the transaction that
+    changes the visit."""
+    existing = {
+        r.offset_minutes: r
+        for r in await session.scalars(sa.select(Reminder).where(Reminder.visit_id == visit.id))
+    }
+    household = await session.get(Household, visit.household_id) if visit.household_id else None
+    wanted = (
+        visit.status is VisitStatus.CONFIRMED
+        and household is not None
+        and household.phone_e164 is not None
+        and household.sms_consent
+        and household.sms_opted_out_at is None
+    )
+    now = utcnow()
+    planned: list[Reminder] = []
+    if wanted:
+        assert household is not None
+        facility = await session.get(Facility, visit.facility_id)
+        assert facility is not None
+        zone = ZoneInfo(facility.timezone)
+        for hours in settings.reminder_offsets_hours:
+            due = due_time(
+                visit.starts_at, hours, zone, settings.quiet_hours_start, settings.quiet_hours_end
+            )
+            row = existing.pop(hours * 60, None)
+            if due <= now:
+                if row is not None and row.state in UNSENT:
+                    row.state = ReminderState.CANCELLED
+                continue
+            if row is None:
+                row = Reminder(id=uuid.uuid4(), visit_id=visit.id, offset_minutes=hours * 60)
+                session.add(row)
+            elif row.due_at == due and row.state is not ReminderState.CANCELLED:
+                planned.append(row)  # unchanged plan: keep its state (it may be sent already)
+                continue
+            row.due_at, row.language = due, household.language
+            row.state, row.attempts, row.next_attempt_at = ReminderState.PENDING, 0, None
+            row.lease_until, row.last_error = None, None
+            planned.append(row)
+    for row in existing.values():  # offsets no longer wanted, or the visit is not confirmed
+        if row.state in UNSENT or row.state is ReminderState.SENDING:
+            row.state = ReminderState.CANCELLED
+    return planned
+
+
+async def cancel_for_phone(session: AsyncSession, phone: str) -> int:
+    """STOP: cancel every reminder not yet sent to this number."""
+    result = await session.execute(
+        sa.update(Reminder)
+        .where(
+            Reminder.state.in_((ReminderState.PENDING, ReminderState.FAILED)),
+            Reminder.visit_id.in_(
+                sa.select(Visit.id)
+                .join(Household, Household.id == Visit.household_id)
+                .where(Household.phone_e164 == phone)
+            ),
+        )
+        .values(state=ReminderState.CANCELLED)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def replan_household(
+    session: AsyncSession, household_id: uuid.UUID, settings: Settings
+) -> None:
+    """START (or consent given again): plan reminders for the household's upcoming visits."""
+    visits = await session.scalars(
+        sa.select(Visit).where(
+            Visit.household_id == household_id,
+            Visit.status == VisitStatus.CONFIRMED,
+            Visit.starts_at > utcnow(),
+        )
+    )
+    for visit in visits:
+        await plan(session, visit, settings)
