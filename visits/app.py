@@ -30,6 +30,7 @@ from visits.notify.channels import notifier_for
 from visits.people.controllers import StaffPeopleController
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
+from visits.webhooks.twilio import TwilioWebhookController
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffFacilityController,
             HouseholdVisitController,
             StaffVisitController,
+            TwilioWebhookController,
         ],
         dependencies=APP_DEPENDENCIES,
         state=State(

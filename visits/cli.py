@@ -189,6 +189,26 @@ def staff_create(email: str, name: str, roles: tuple[str, ...], password_stdin: 
 
 
 @main.group()
+def dev() -> None:
+    """Local stand-ins for outside services."""
+
+
+@dev.command("fake-twilio")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8099, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--account-sid", default="ACfake", show_default=True)
+@click.option("--auth-token", envvar="FAKE_TWILIO_AUTH_TOKEN", default="fake-token")
+def fake_twilio(host: str, port: int, account_sid: str, auth_token: str) -> None:
+    """Serve a fake of Twilio's Messages API (point twilio_api_base_url at it)."""
+    import uvicorn
+
+    from visits.dev.fake_twilio import create_fake_app
+
+    click.echo(f"fake Twilio on http://{host}:{port} (account {account_sid})")
+    uvicorn.run(create_fake_app(account_sid, auth_token), host=host, port=port, log_level="warning")
+
+
+@main.group()
 def demo() -> None:
     """Demo data."""
 

@@ -15,7 +15,9 @@ from visits.booking.presenters import notify_household
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
+from visits.notify import dispatch
 from visits.notify.channels import notifier_for
+from visits.notify.sms import sender_for
 from visits.people.alerts import facility_alerts
 from visits.settings import Settings
 
@@ -106,3 +108,19 @@ async def log_child_contact_alerts(session_factory: async_sessionmaker[AsyncSess
                 log.warning("open_alerts", facility_id=str(facility.id), **by_rule)
             total += len(found)
     return total
+
+
+async def dispatch_reminders(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    """Send the reminders that are due (safe with any number of schedulers: rows are claimed)."""
+    report = await dispatch.dispatch_due(session_factory, sender_for(settings), settings)
+    if report.claimed:
+        log.info(
+            "reminders_dispatched",
+            sent=report.sent,
+            retried=report.retried,
+            failed=report.failed,
+            cancelled=report.cancelled,
+        )
+    return report.sent

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.db.engine import create_engine, create_session_factory
 from visits.scheduler.jobs import (
+    dispatch_reminders,
     expire_holds,
     extend_slot_horizon,
     log_child_contact_alerts,
@@ -33,6 +34,7 @@ JOB_DEFAULTS = {
 }
 SLOT_HORIZON_INTERVAL_HOURS = 6
 PRUNE_INTERVAL_HOURS = 6
+DISPATCH_INTERVAL_SECONDS = 30
 
 
 def build_scheduler(
@@ -72,6 +74,15 @@ def build_scheduler(
         minutes=15,
         args=[session_factory, settings],
         id="reject_stale_requests",
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        dispatch_reminders,
+        "interval",
+        seconds=DISPATCH_INTERVAL_SECONDS,
+        args=[session_factory, settings],
+        id="dispatch_reminders",
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )

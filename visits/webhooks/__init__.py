@@ -1,0 +1,1 @@
+"""Inbound webhooks from outside services, each verified before it is read."""
