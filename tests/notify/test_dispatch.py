@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -153,9 +152,7 @@ async def test_opted_out_recipients_and_cancelled_visits_get_nothing(
     fake_twilio.fail_next("21610")
     report = await dispatch_due(factory, TwilioSender(config), config)
     assert (report.cancelled, report.failed, report.sent) == (1, 1, 0)
-    household = await db.scalar(
-        sa.select(Household).execution_options(populate_existing=True)
-    )
+    household = await db.scalar(sa.select(Household).execution_options(populate_existing=True))
     assert household is not None
     assert household.sms_opted_out_at is not None  # 21610: the recipient opted out
     await db.execute(
@@ -233,14 +230,12 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
     ids = await due_reminders(db, visits=10, per_visit=4)
     config = fake_twilio.settings(settings)
     fake_twilio.slow_down(0.3)
-    victim = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            KILLED_DISPATCHER,
-            database_url,
-            msgspec.json.encode(config).decode(),
-        ],
+    victim = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        KILLED_DISPATCHER,
+        database_url,
+        msgspec.json.encode(config).decode(),
         env=os.environ.copy(),
     )
     deadline = time.monotonic() + 30
@@ -248,7 +243,7 @@ async def test_a_dispatcher_killed_mid_batch_loses_nothing(
         assert time.monotonic() < deadline, "the dispatcher sent nothing"
         await asyncio.sleep(0.1)
     victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    await asyncio.wait_for(victim.wait(), timeout=10)
     fake_twilio.slow_down(0)
     stuck = (await states(db)).get(ReminderState.SENDING, 0)
     assert stuck > 0  # the kill left claimed rows behind
