@@ -108,3 +108,27 @@ async def test_no_reminders_without_consent(
     await db.commit()
     await book(client, family, family.family_slots[0])
     assert await reminder_rows(db) == []
+
+
+async def test_a_facility_sets_its_own_offsets(
+    client: Client, db: AsyncSession, family: Family
+) -> None:
+    from tests.accounts_helpers import add_staff, bearer, staff_token
+    from visits.enums import StaffRole
+
+    await add_staff(db, "m@example.org", [(StaffRole.VISITS_MANAGER, family.facility_id)])
+    manager = bearer(await staff_token(client, "m@example.org"))
+    changed = await client.patch(
+        f"/api/v1/staff/facilities/{family.facility_id}",
+        headers=manager,
+        json={"reminder_offsets_hours": [24, 72, 24]},
+    )
+    assert changed.json()["reminder_offsets_hours"] == [72, 24]
+    bad = await client.patch(
+        f"/api/v1/staff/facilities/{family.facility_id}",
+        headers=manager,
+        json={"reminder_offsets_hours": [0]},
+    )
+    assert bad.status_code == 422
+    await book(client, family, family.family_slots[0])
+    assert [o for o, _, _ in await reminder_rows(db)] == [72 * 60, 24 * 60]

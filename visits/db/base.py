@@ -54,6 +54,8 @@ class Base(DeclarativeBase):
         list[str]: JSONType,
         list[dict[str, Any]]: JSONType,
         dict[str, Any] | None: JSONType,
+        list[int]: JSONType,
+        list[int] | None: JSONType,
     }
 
 

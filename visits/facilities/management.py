@@ -39,7 +39,11 @@ def _changes(target: object, data: msgspec.Struct, skip: set[str] = frozenset())
         if name in skip or value is None:
             continue
         if isinstance(value, list):
-            value = [str(v) for v in value]
+            value = (
+                sorted({int(v) for v in value}, reverse=True)
+                if name.endswith("_hours")
+                else [str(v) for v in value]
+            )
         old = getattr(target, name)
         if old != value:
             changes[name] = [_plain(old), _plain(value)]

@@ -47,6 +47,7 @@ def facility_out(facility: Facility) -> FacilityOut:
             min_notice_hours=facility.min_notice_hours, max_days_ahead=facility.max_days_ahead
         ),
         rule_profile=facility.rule_profile,
+        reminder_offsets_hours=facility.reminder_offsets_hours,
     )
 
 

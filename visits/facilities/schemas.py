@@ -33,6 +33,7 @@ class FacilityOut(msgspec.Struct):
     languages: list[str]
     booking_window: BookingWindow
     rule_profile: str
+    reminder_offsets_hours: list[int] | None = None
 
 
 class Capacity(msgspec.Struct):

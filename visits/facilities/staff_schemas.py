@@ -67,6 +67,10 @@ class FacilityUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     max_days_ahead: Days | None = None
     rule_profile: str | None = None
     request_mode: bool | None = None
+    reminder_offsets_hours: (
+        Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=336)]], msgspec.Meta(max_length=5)]
+        | None
+    ) = None
 
     def problems(self) -> list[tuple[str, str]]:
         return timezone_problems(self.timezone)

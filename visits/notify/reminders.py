@@ -70,7 +70,8 @@ async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[
         facility = await session.get(Facility, visit.facility_id)
         assert facility is not None
         zone = ZoneInfo(facility.timezone)
-        for hours in settings.reminder_offsets_hours:
+        offsets = facility.reminder_offsets_hours or settings.reminder_offsets_hours
+        for hours in offsets:
             due = due_time(
                 visit.starts_at, hours, zone, settings.quiet_hours_start, settings.quiet_hours_end
             )

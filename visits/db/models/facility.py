@@ -37,6 +37,9 @@ class Facility(IdMixin, TimestampMixin, Base):
     rule_profile: Mapped[str] = mapped_column(sa.String(32), default="generic")
     rule_overrides: Mapped[dict[str, Any]] = mapped_column(default=dict)
     request_mode: Mapped[bool] = mapped_column(default=False)
+    reminder_offsets_hours: Mapped[list[int] | None] = mapped_column(
+        comment="SMS reminder offsets; NULL: the service's default"
+    )
     is_active: Mapped[bool] = mapped_column(default=True)
 
     rooms: Mapped[list[Room]] = relationship(back_populates="facility", order_by="Room.name")
