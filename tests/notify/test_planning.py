@@ -132,3 +132,17 @@ async def test_a_facility_sets_its_own_offsets(
     assert bad.status_code == 422
     await book(client, family, family.family_slots[0])
     assert [o for o, _, _ in await reminder_rows(db)] == [72 * 60, 24 * 60]
+
+
+async def test_withdrawing_sms_consent_cancels_and_giving_it_plans_again(
+    client: Client, db: AsyncSession, family: Family
+) -> None:
+    await book(client, family, family.family_slots[0])
+    off = await client.patch(
+        "/api/v1/household", headers=family.headers, json={"sms_consent": False}
+    )
+    assert off.json()["sms_consent"] is False
+    assert {s for _, s, _ in await reminder_rows(db)} == {ReminderState.CANCELLED}
+    on = await client.patch("/api/v1/household", headers=family.headers, json={"sms_consent": True})
+    assert on.json()["sms_consent"] is True
+    assert {s for _, s, _ in await reminder_rows(db)} == {ReminderState.PENDING}

@@ -202,11 +202,12 @@ class HouseholdController(Controller):
         self,
         db_session: DbSession,
         household: HouseholdUser,
+        settings: AppSettings,
         data: SkipValidation[HouseholdUpdateIn],
     ) -> HouseholdOut:
         body = parse_body(HouseholdUpdateIn, data)
         return households.household_out(
-            await households.update_household(db_session, household, body)
+            await households.update_household(db_session, household, body, settings)
         )
 
     @get("/visitors", summary="The household's visitors")

@@ -37,6 +37,8 @@ from visits.db.models import (
 )
 from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus
 from visits.errors import ProblemError
+from visits.notify import reminders
+from visits.settings import Settings
 
 _APPROVAL_MESSAGES = {
     ApprovalStatus.PENDING: "The facility is checking this request.",
@@ -68,8 +70,9 @@ def household_out(household: Household) -> HouseholdOut:
 
 
 async def update_household(
-    session: AsyncSession, who: HouseholdPrincipal, data: HouseholdUpdateIn
+    session: AsyncSession, who: HouseholdPrincipal, data: HouseholdUpdateIn, settings: Settings
 ) -> Household:
+    """Name, language and SMS consent; reminders of upcoming visits follow the consent."""
     household = await get_household(session, who)
     changes = {}
     for name in ("guardian_name", "language", "sms_consent"):
@@ -77,10 +80,10 @@ async def update_household(
         if value is not None and value != getattr(household, name):
             changes[name] = True  # that it changed; personal values stay out of the audit
             setattr(household, name, value)
-    if data.sms_consent is False:
-        household.sms_consent = False
     if changes:
         record(session, who.actor, "household.update", "household", household.id, changes=changes)
+    if "sms_consent" in changes or "language" in changes:
+        await reminders.replan_household(session, household.id, settings)
     await session.commit()
     return household
 

@@ -83,7 +83,11 @@ async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[
             if row is None:
                 row = Reminder(id=uuid.uuid4(), visit_id=visit.id, offset_minutes=hours * 60)
                 session.add(row)
-            elif row.due_at == due and row.state is not ReminderState.CANCELLED:
+            elif (
+                row.due_at == due
+                and row.state is not ReminderState.CANCELLED
+                and row.language == household.language
+            ):
                 planned.append(row)  # unchanged plan: keep its state (it may be sent already)
                 continue
             row.due_at, row.language = due, household.language
