@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, sign_up, staff_token
 from tests.visit_helpers import book_directly
+from visits.accounts.tokens import issue as issue_token
 from visits.app import create_app
 from visits.db.base import utcnow
 from visits.db.models import (
@@ -34,7 +35,7 @@ from visits.db.models import (
     VisitorApproval,
 )
 from visits.demo import seed_demo
-from visits.enums import Language, StaffRole
+from visits.enums import Language, StaffRole, TokenKind
 from visits.settings import Settings
 
 R = StaffRole
@@ -63,7 +64,10 @@ HOUSEHOLD_ID_ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
     ("POST", "/api/v1/household/visits/{visit_id}/confirm"): None,
     ("POST", "/api/v1/household/visits/{visit_id}/cancel"): {},
     ("POST", "/api/v1/household/visits/{visit_id}/reschedule"): "slot",  # type: ignore[dict-item]
+    ("GET", "/api/v1/household/visits/{visit_id}/invite.ics"): None,
+    ("DELETE", "/api/v1/household/feeds/{feed_id}"): None,
 }
+KINDS = {"{visitor_id}": "visitor", "{visit_id}": "visit", "{feed_id}": "feed"}
 
 
 def test_every_household_route_with_an_identifier_is_in_the_matrix() -> None:
@@ -105,15 +109,19 @@ async def test_another_households_identifiers_answer_404_and_change_nothing(
     )
     visit_id, other_slot = str(visit.id), str(slots[1].id)
     await db.commit()
-    owned = {"visitor_id": visitor_id, "visit_id": visit_id}
+    feed = await client.post("/api/v1/household/feeds", headers=bearer(owner), json={})
+    assert feed.status_code == 201
+    owned = {"visitor_id": visitor_id, "visit_id": visit_id, "feed_id": feed.json()["id"]}
     approval = {
         "facility_id": str(facility.id),
         "prison_number": prisoner.prison_number,
         "prisoner_family_name": prisoner.family_name,
     }
     for (method, path), body in HOUSEHOLD_ID_ROUTES.items():
-        kind = "visitor" if "{visitor_id}" in path else "visit"
-        url = path.replace("{visitor_id}", visitor_id).replace("{visit_id}", owned["visit_id"])
+        kind = next(name for marker, name in KINDS.items() if marker in path)
+        url = path
+        for name, value in owned.items():
+            url = url.replace("{" + name + "}", value)
         payload = (
             approval if body == "approval" else {"slot_id": other_slot} if body == "slot" else body
         )
@@ -135,6 +143,8 @@ async def test_another_households_identifiers_answer_404_and_change_nothing(
     assert mine.status_code == 200
     assert mine.json()["given_name"] == "Lina"
     assert mine.json()["approvals"] == []
+    feeds = await client.get("/api/v1/household/feeds", headers=bearer(owner))
+    assert feeds.json()["items"][0]["revoked_at"] is None
     # The other household's lists never show it.
     theirs = await client.get("/api/v1/household/visitors", headers=bearer(other))
     assert theirs.json()["total"] == 0
@@ -194,9 +204,14 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("POST", "/api/v1/staff/visits/{visit_id}/overrides"): ANY_ROLE,
     ("POST", "/api/v1/staff/visits/{visit_id}/attendance"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
     ("POST", "/api/v1/staff/visits/{visit_id}/cancel"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
+    ("GET", "/api/v1/staff/facilities/{facility_id}/feeds"): MANAGER,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/feeds"): ANY_ROLE,
+    # Another member's feed (their own may always be revoked by its owner).
+    ("DELETE", "/api/v1/staff/feeds/{feed_id}"): MANAGER,
 }
-# Open to every member of staff, with results limited to their facilities.
-FILTERED_ROUTES = {("GET", "/api/v1/staff/audit")}
+# Open to every member of staff, with results limited to their facilities (audit) or to their
+# own subscriptions (feeds).
+FILTERED_ROUTES = {("GET", "/api/v1/staff/audit"), ("GET", "/api/v1/staff/feeds")}
 
 
 def test_every_staff_route_is_in_the_matrix() -> None:
@@ -273,6 +288,17 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
         await db.commit()
         return item.id
 
+    async def fresh_feed() -> uuid.UUID:
+        _, row = issue_token(
+            db,
+            TokenKind.FEED,
+            staff_id=target_staff,
+            lifetime=None,
+            scope={"feed": "facility", "facility_id": str(one), "language": "de"},
+        )
+        await db.commit()
+        return row.id
+
     async def request_for(method: str, path: str) -> tuple[str, dict[str, Any] | None]:
         """A valid request for the route, so that only authorization can refuse it."""
         n = next(numbers)
@@ -288,6 +314,8 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
             ids["information_id"] = await fresh_information()
         if "{closure_id}" in path:
             ids["closure_id"] = await fresh_closure()
+        if "{feed_id}" in path:
+            ids["feed_id"] = await fresh_feed()
         url = path
         for name, value in ids.items():
             url = url.replace("{" + name + "}", str(value))
@@ -371,6 +399,7 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
             },
             ("POST", "/api/v1/staff/visits/{visit_id}/attendance"): {"outcome": "attended"},
             ("POST", "/api/v1/staff/visits/{visit_id}/cancel"): {"reason": "matrix check"},
+            ("POST", "/feeds"): {"label": "matrix"},
             ("POST", "/closures/preview"): {
                 "starts_on": "2031-01-01",
                 "ends_on": "2031-01-01",

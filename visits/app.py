@@ -19,6 +19,11 @@ from litestar.openapi.spec import Components, Contact, SecurityScheme
 from visits import __version__
 from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
 from visits.booking.controllers import HouseholdVisitController, StaffVisitController
+from visits.calendar.controllers import (
+    FeedController,
+    HouseholdCalendarController,
+    StaffCalendarController,
+)
 from visits.db.engine import create_engine, create_session_factory
 from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
@@ -30,6 +35,7 @@ from visits.notify.channels import notifier_for
 from visits.people.controllers import StaffPeopleController
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
+from visits.web import WebController, static_files, template_config
 from visits.webhooks.twilio import TwilioWebhookController
 
 
@@ -74,7 +80,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffFacilityController,
             HouseholdVisitController,
             StaffVisitController,
+            FeedController,
+            HouseholdCalendarController,
+            StaffCalendarController,
             TwilioWebhookController,
+            WebController,
+            static_files(),
         ],
         dependencies=APP_DEPENDENCIES,
         state=State(
@@ -86,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         plugins=[SQLAlchemyPlugin(config=database)],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="visits",

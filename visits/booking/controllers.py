@@ -39,6 +39,7 @@ from visits.booking.schemas import (
     StaffCancelIn,
     VisitOut,
 )
+from visits.calendar.mail import mail_invite_after
 from visits.db.models import Household, Slot, Visit
 from visits.dependencies import AppSettings, DbSession, Notifier
 from visits.enums import Channel, RoomFeature, StaffRole, VisitStatus, VisitType
@@ -227,7 +228,9 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        return await idempotency.run(request, db_session, caller.idempotency_key, {}, operation)
+        response = await idempotency.run(request, db_session, caller.idempotency_key, {}, operation)
+        await mail_invite_after(db_session, settings, response)
+        return response
 
     @post(
         "/visits/{visit_id:uuid}/cancel",
@@ -259,7 +262,11 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        return await idempotency.run(request, db_session, caller.idempotency_key, data, operation)
+        response = await idempotency.run(
+            request, db_session, caller.idempotency_key, data, operation
+        )
+        await mail_invite_after(db_session, settings, response)
+        return response
 
     @post(
         "/visits/{visit_id:uuid}/reschedule",
@@ -286,7 +293,11 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        return await idempotency.run(request, db_session, caller.idempotency_key, data, operation)
+        response = await idempotency.run(
+            request, db_session, caller.idempotency_key, data, operation
+        )
+        await mail_invite_after(db_session, settings, response)
+        return response
 
     @get("/visits", summary="The household's visits")
     async def list_visits(
@@ -430,7 +441,11 @@ class StaffVisitController(Controller):
             await db_session.flush()
             return 201, await _out(db_session, visit, caller, settings)
 
-        return await idempotency.run(request, db_session, caller.idempotency_key, data, operation)
+        response = await idempotency.run(
+            request, db_session, caller.idempotency_key, data, operation
+        )
+        await mail_invite_after(db_session, settings, response)
+        return response
 
     @get(
         "/facilities/{facility_id:uuid}/visits",
@@ -510,6 +525,7 @@ class StaffVisitController(Controller):
         response = await idempotency.run(
             request, db_session, caller.idempotency_key, data, operation
         )
+        await mail_invite_after(db_session, settings, response)
         notice = "confirmed" if body.decision == "approve" else "rejected"
         await _tell_household(db_session, notifier, response, visit, notice, body.reason)
         return response
@@ -604,5 +620,6 @@ class StaffVisitController(Controller):
         response = await idempotency.run(
             request, db_session, caller.idempotency_key, data, operation
         )
+        await mail_invite_after(db_session, settings, response)
         await _tell_household(db_session, notifier, response, visit, "cancelled", body.reason)
         return response

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.schemas import PartyOut, VisitOut, family_view, staff_view
+from visits.calendar.content import manage_url
 from visits.db.models import Facility, Household, Visit, VisitParty
 from visits.enums import ContactChannel
 from visits.notify.channels import NotificationChannel, OutgoingMessage
@@ -54,7 +55,7 @@ async def visit_out(
         support_needs=visit.support_needs,
         ical_uid=visit.ical_uid,
         ical_sequence=visit.ical_sequence,
-        manage_url=f"{public_url}/api/v1/household/visits/{visit.id}",
+        manage_url=manage_url(public_url, visit.id),
         results=shown,
         needs_review=visit.needs_review if staff else False,
         review_reason=visit.review_reason if staff else None,

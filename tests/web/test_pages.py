@@ -1,0 +1,178 @@
+"""The family pages in process, on SQLite and PostgreSQL: CSRF, cookies, languages, catalogs,
+and the rule reasons a family sees."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.accounts_helpers import Client
+from tests.booking_helpers import Family, demo_family
+from visits.web.security import CSRF_COOKIE, SESSION_COOKIE
+
+WEB = Path(__file__).parents[2] / "visits" / "web"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+async def _signed_in(client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture) -> Family:
+    family = await demo_family(client, db, caplog)
+    client.cookies.set(SESSION_COOKIE, family.headers["Authorization"].split(" ", 1)[1])
+    return family
+
+
+async def _form_token(client: Client, path: str = "/sign-in") -> str:
+    page = await client.get(path)
+    found = TOKEN.search(page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+def test_catalogs_hold_every_message_and_german_translates_them_all() -> None:
+    method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
+    extracted = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(str(WEB), method_map)
+    }
+    for language in ("de", "en"):
+        with (WEB / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+            catalog = read_po(source, locale=language)
+        ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
+        assert extracted <= ids, f"{language}: run pybabel update: {sorted(extracted - ids)}"
+        if language == "de":
+            untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
+            assert untranslated == []
+
+
+async def test_language_follows_query_then_cookie_then_accept_language(
+    client: Client, db: AsyncSession
+) -> None:
+    english = await client.get("/sign-in", headers={"Accept-Language": "en-GB,en;q=0.8"})
+    assert '<html lang="en">' in english.text
+    assert "Send me a code" in english.text
+    german = await client.get("/sign-in?lang=de", headers={"Accept-Language": "en"})
+    assert '<html lang="de">' in german.text
+    assert "Code zusenden" in german.text
+    assert "visits_lang=de" in german.headers["set-cookie"]
+    remembered = await client.get("/sign-in", headers={"Accept-Language": "en"})
+    assert '<html lang="de">' in remembered.text
+
+
+async def test_a_post_without_the_form_token_or_from_another_site_is_refused(
+    client: Client, db: AsyncSession
+) -> None:
+    token = await _form_token(client)
+    assert client.cookies.get(CSRF_COOKIE) == token
+    missing = await client.post(
+        follow_redirects=False, url="/sign-in", data={"email": "a@example.org"}
+    )
+    assert missing.status_code == 403
+    wrong = await client.post(
+        follow_redirects=False,
+        url="/sign-in",
+        data={"email": "a@example.org", "csrf_token": "x" * 43},
+    )
+    assert wrong.status_code == 403
+    foreign = await client.post(
+        follow_redirects=False,
+        url="/sign-in",
+        data={"email": "a@example.org", "csrf_token": token},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert foreign.status_code == 403
+    fine = await client.post(
+        follow_redirects=False, url="/sign-in", data={"email": "a@example.org", "csrf_token": token}
+    )
+    assert fine.status_code == 303
+    assert fine.headers["location"].startswith("/sign-in/code?challenge=")
+
+
+async def test_sign_in_sets_an_http_only_lax_cookie_and_pages_need_it(
+    client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert (await client.get("/household", follow_redirects=False)).headers[
+        "location"
+    ] == "/sign-in"
+    await demo_family(client, db, caplog)
+    token = await _form_token(client)
+    sent = await client.post(
+        follow_redirects=False,
+        url="/sign-in",
+        data={"email": "anna.beispiel@example.org", "csrf_token": token},
+    )
+    challenge = sent.headers["location"].split("=", 1)[1]
+    wrong = await client.post(
+        follow_redirects=False,
+        url="/sign-in/code",
+        data={"challenge_id": challenge, "code": "000000", "csrf_token": token},
+    )
+    assert wrong.status_code == 422
+    from tests.accounts_helpers import logged_codes
+
+    code = logged_codes(caplog, "anna.beispiel@example.org")[-1]
+    verified = await client.post(
+        follow_redirects=False,
+        url="/sign-in/code",
+        data={"challenge_id": challenge, "code": code, "csrf_token": token},
+    )
+    assert verified.status_code == 303
+    cookie = verified.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+    assert "secure" not in cookie  # plain http in tests; https turns Secure on
+    household = await client.get("/household")
+    assert household.status_code == 200
+    assert "Mia" in household.text  # the demo household's language is German
+    assert "Personen in Ihrem Haushalt" in household.text
+
+
+async def test_children_without_an_adult_see_the_reason_kindly(
+    client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    family = await _signed_in(client, db, caplog)
+    token = await _form_token(client, "/book")
+    children = ",".join(str(c) for c in family.children)
+    refused = await client.post(
+        follow_redirects=False,
+        url=f"/book/{family.prisoner_id}/hold",
+        data={"slot_id": str(family.family_slots[0]), "visitors": children, "csrf_token": token},
+    )
+    assert refused.status_code == 422
+    assert "Diese Buchung ist so noch nicht möglich" in refused.text
+    assert "Begleitperson" in refused.text  # CF-01 in German, every reason listed
+
+
+async def test_hold_confirm_invite_and_cancel_through_the_pages(
+    client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    family = await _signed_in(client, db, caplog)
+    token = await _form_token(client, "/book")
+    everyone = ",".join(family.everyone)
+    held = await client.post(
+        follow_redirects=False,
+        url=f"/book/{family.prisoner_id}/hold",
+        data={"slot_id": str(family.family_slots[0]), "visitors": everyone, "csrf_token": token},
+    )
+    assert held.status_code == 303, held.text
+    visit_path = held.headers["location"].split("?")[0]
+    confirmed = await client.post(
+        follow_redirects=False, url=f"{visit_path}/confirm", data={"csrf_token": token}
+    )
+    assert confirmed.status_code == 303
+    page = await client.get(confirmed.headers["location"])
+    assert "Gebucht" in page.text
+    invite = await client.get(f"{visit_path}/invite.ics")
+    assert invite.status_code == 200
+    assert invite.headers["content-type"].startswith("text/calendar")
+    assert b"METHOD:REQUEST" in invite.content
+    cancelled = await client.post(
+        follow_redirects=False, url=f"{visit_path}/cancel", data={"csrf_token": token}
+    )
+    assert cancelled.status_code == 303
+    assert "Abgesagt" in (await client.get(visit_path)).text
+    other = await client.get("/my-visits/00000000-0000-0000-0000-000000000000")
+    assert other.status_code == 404

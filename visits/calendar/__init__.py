@@ -1,0 +1,1 @@
+"""Calendars: iCalendar invites (iTIP/iMIP), e-mail delivery and subscription feeds."""

@@ -1,0 +1,150 @@
+"""E-mailed invites (iMIP, RFC 6047) over SMTP, and the hook the booking handlers call.
+
+The message is ``multipart/alternative``: text, HTML, and the calendar object as
+``text/calendar; method=…; charset=UTF-8`` (the method matching the object's METHOD), base64
+encoded so that its CRLF line endings and folding reach the client unchanged. Sending uses the
+standard library's ``smtplib`` in a worker thread, after the response (a background task): a
+slow or broken mail server never delays or fails a booking, and failures are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+from typing import Any
+
+import structlog
+from litestar import Response
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from visits.calendar.invites import Invite, load_invite
+from visits.db.base import utcnow
+from visits.db.models import Visit
+from visits.settings import Settings
+
+log = structlog.get_logger(__name__)
+SMTP_TIMEOUT_SECONDS = 20.0
+
+
+def build_message(invite: Invite, mail_sender: str = "") -> EmailMessage:
+    """The e-mail for ``invite``; From is ``mail_sender`` or the facility's mailbox, and
+    replies go to the facility."""
+    if invite.recipient is None:
+        raise ValueError("an invite without a recipient cannot be mailed")
+    sender = mail_sender or invite.organizer.email
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((invite.organizer.name, sender))
+    message["To"] = formataddr((invite.recipient.name, invite.recipient.email))
+    message["Reply-To"] = formataddr((invite.organizer.name, invite.organizer.email))
+    message["Subject"] = invite.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(invite.text)
+    message.add_alternative(invite.html, subtype="html")
+    message.add_alternative(
+        invite.calendar,
+        maintype="text",
+        subtype="calendar",
+        params={"method": invite.method, "charset": "UTF-8"},
+        cte="base64",
+    )
+    message["Content-Language"] = invite.language  # after the body: set_content drops Content-*
+    return message
+
+
+class SmtpSender:
+    """Delivers messages through the configured SMTP server (``smtp_*`` settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.host = settings.smtp_host
+        self.port = settings.smtp_port
+        self.security = settings.smtp_security
+        self.username = settings.smtp_username
+        self.password = settings.smtp_password
+
+    def _send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if self.security == "tls":
+            client = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
+            )
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+        with client:
+            if self.security == "starttls":
+                client.starttls(context=context)
+            if self.username:
+                client.login(self.username, self.password)
+            client.send_message(message)
+
+    async def send(self, message: EmailMessage) -> None:
+        await asyncio.to_thread(self._send, message)
+
+
+async def _deliver(
+    sender: SmtpSender, message: EmailMessage, visit_id: uuid.UUID, method: str
+) -> None:
+    try:
+        await sender.send(message)
+    except Exception as exc:
+        log.warning(
+            "invite_mail_failed",
+            visit_id=str(visit_id),
+            method=method,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        return
+    log.info("invite_mailed", visit_id=str(visit_id), method=method)
+
+
+def _visit_id(content: Any) -> uuid.UUID | None:
+    value = content.get("id") if isinstance(content, dict) else getattr(content, "id", None)
+    if isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(str(value)) if value else None
+
+
+async def mail_invite_after(
+    session: AsyncSession, settings: Settings, response: Response[Any]
+) -> None:
+    """After a booking change took effect (a 2xx that is not an idempotent replay), e-mail the
+    household the visit's invite or cancellation, if SMTP is configured and the household has an
+    address. Never raises: the change is committed, the mail is a courtesy."""
+    if not settings.smtp_host:
+        return
+    if response.status_code not in (200, 201) or "Idempotent-Replayed" in response.headers:
+        return
+    visit_id = None
+    try:
+        visit_id = _visit_id(response.content)
+        visit = await session.get(Visit, visit_id) if visit_id else None
+        if visit is None:
+            return
+        invite = await load_invite(
+            session,
+            visit,
+            public_url=settings.resolved_public_url,
+            mail_sender=settings.mail_sender,
+        )
+        if invite is None or invite.recipient is None:
+            return
+        message = build_message(invite, settings.mail_sender)
+    except Exception:
+        log.exception("invite_mail_failed", visit_id=str(visit_id), stage="build")
+        return
+    task = BackgroundTask(_deliver, SmtpSender(settings), message, invite.visit_id, invite.method)
+    existing = response.background
+    if existing is None:
+        response.background = task
+    elif isinstance(existing, BackgroundTasks):
+        existing.tasks = [*existing.tasks, task]
+    else:
+        response.background = BackgroundTasks([existing, task])

@@ -1,0 +1,729 @@
+"""The family pages: sign in with a code, the household, choosing whom to visit, the facility's
+information for each child, a week of slots judged for the group, hold and confirm, and the
+household's visits (cancel, calendar file, subscription).
+
+Plain HTML forms, no script needed. Pages call the same services as the JSON API, so the rules,
+capacity and audit are exactly those of the API.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import Body, FromPath, QueryParameter
+
+from visits.accounts import households, tokens
+from visits.accounts.schemas import (
+    ApprovalRequestIn,
+    CodeRequestIn,
+    HouseholdUpdateIn,
+    VisitorIn,
+)
+from visits.accounts.sign_in import request_code, verify_code
+from visits.audit import record
+from visits.booking import checks, service
+from visits.booking.presenters import visit_out
+from visits.calendar import feed_tokens
+from visits.calendar.feeds import FeedScope
+from visits.calendar.invites import invite_method, load_invite
+from visits.calendar.mail import mail_invite_after
+from visits.db.models import Facility, Prisoner, Visitor
+from visits.dependencies import AppSettings, DbSession, Notifier, client_address
+from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
+from visits.errors import ProblemError
+from visits.facilities import queries as facility_queries
+from visits.facilities.management import public_information
+from visits.rules.ages import age_on
+from visits.settings import Settings
+from visits.validation import parse_body
+from visits.web import forms
+from visits.web import queries as web_queries
+from visits.web.labels import field_messages, problem_message
+from visits.web.pages import Page, choose_language, see_other
+from visits.web.security import (
+    CsrfRejected,
+    SignInRequired,
+    check_csrf,
+    cleared_session_cookie,
+    is_secure,
+    parse_uuid,
+    session_cookie,
+)
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+CODE_PATTERN = re.compile(r"^\d{6}$")
+MAX_WEEKS_AHEAD = 8
+CHILD_AGE_LIMIT = 18
+
+
+def _bare_page(request: Request[Any, Any, Any]) -> Page:
+    """A page for error answers, which have no database session: cookie or browser language."""
+    settings: Settings = request.app.state.settings
+    return Page(request, settings, choose_language(request, None), None, None)
+
+
+def _on_problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any]:
+    page = _bare_page(request)
+    return page.render(
+        "problem.html", status=exc.status_code, message=problem_message(exc.slug, page._)
+    )
+
+
+def _on_not_found(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    page = _bare_page(request)
+    return page.render("problem.html", status=404, message=page._("This page does not exist."))
+
+
+def _on_invalid(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    page = _bare_page(request)
+    message = page._("This link or form is not complete. Please start again from the menu.")
+    return page.render("problem.html", status=400, message=message)
+
+
+def _on_csrf(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    page = _bare_page(request)
+    message = page._(
+        "For your safety this form could not be sent. Please open the page again and send it "
+        "once more."
+    )
+    return page.render("problem.html", status=403, message=message)
+
+
+def _on_sign_in_required(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
+    return see_other("/sign-in")
+
+
+async def _with_invite_mail(
+    session: DbSession, settings: Settings, visit_id: uuid.UUID, response: Response[Any]
+) -> Response[Any]:
+    """E-mail the invite or cancellation as the API does (when SMTP is configured)."""
+    probe: Response[Any] = Response({"id": str(visit_id)}, status_code=200)
+    await mail_invite_after(session, settings, probe)
+    response.background = probe.background
+    return response
+
+
+def _caller(page: Page) -> service.Caller:
+    who = page.principal
+    return service.Caller(actor=who.actor, household_id=who.household_id, language=page.language)
+
+
+class WebController(Controller):
+    """Server-rendered pages for families (German and English)."""
+
+    path = "/"
+    include_in_schema = False
+    before_request = check_csrf  # type: ignore[assignment]  # a plain hook, not a method
+    exception_handlers = {
+        ProblemError: _on_problem,
+        NotFoundException: _on_not_found,
+        ValidationException: _on_invalid,
+        CsrfRejected: _on_csrf,
+        SignInRequired: _on_sign_in_required,
+    }
+
+    # --- signing in -------------------------------------------------------------------------
+
+    @get("/")
+    async def home(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        return see_other("/household" if page.who else "/sign-in")
+
+    @get("/sign-in")
+    async def sign_in_page(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        return page.render("sign_in.html", email="", errors={})
+
+    @post("/sign-in")
+    async def send_code(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        notifier: Notifier,
+        data: Annotated[forms.EmailForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        email = data.email.strip()
+        if not email:
+            errors = {
+                "email": page._("Please enter your e-mail address, for example name@example.org.")
+            }
+            return page.render("sign_in.html", status=422, email=email, errors=errors)
+        try:
+            challenge = await request_code(
+                db_session,
+                notifier,
+                CodeRequestIn(email=email),
+                client_address(request),
+                settings.sign_in_code_minutes,
+                page.language,
+            )
+        except ProblemError as exc:
+            if exc.errors:
+                errors = field_messages(exc.errors, page._)
+                return page.render("sign_in.html", status=422, email=email, errors=errors)
+            raise
+        return see_other(f"/sign-in/code?challenge={challenge.challenge_id}")
+
+    @get("/sign-in/code")
+    async def code_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        challenge: Annotated[uuid.UUID, QueryParameter()],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        return page.render(
+            "code.html", challenge_id=challenge, errors={}, minutes=settings.sign_in_code_minutes
+        )
+
+    @post("/sign-in/code")
+    async def verify(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.CodeForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        challenge_id = parse_uuid(data.challenge_id)
+        code = data.code.strip().replace(" ", "")
+        if challenge_id is None:
+            return see_other("/sign-in")
+        error: str | None = None
+        if not CODE_PATTERN.match(code):
+            error = page._("Please enter the 6-digit code from the message.")
+        else:
+            try:
+                issued = await verify_code(
+                    db_session,
+                    challenge_id,
+                    code,
+                    client_address(request),
+                    timedelta(days=settings.household_token_days),
+                )
+            except ProblemError as exc:
+                error = problem_message(exc.slug, page._)
+            else:
+                cookie = session_cookie(
+                    issued.token, issued.expires_at, is_secure(request, settings)
+                )
+                return see_other("/household", cookies=[cookie])
+        return page.render(
+            "code.html",
+            status=422,
+            challenge_id=challenge_id,
+            errors={"code": error},
+            minutes=settings.sign_in_code_minutes,
+        )
+
+    @post("/sign-out")
+    async def sign_out(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.EmptyForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        if page.who is not None:
+            await tokens.revoke(db_session, page.who.token_id)
+            record(db_session, page.who.actor, "sign_out", "household", page.who.household_id)
+            await db_session.commit()
+        cookie = cleared_session_cookie(is_secure(request, settings))
+        return see_other("/sign-in", done="signed_out", cookies=[cookie])
+
+    # --- the household ----------------------------------------------------------------------
+
+    async def _household_page(
+        self, page: Page, db_session: DbSession, *, status: int = 200, **context: Any
+    ) -> Response[Any]:
+        who = page.principal
+        visitors = list(
+            await db_session.scalars(
+                sa.select(Visitor)
+                .where(Visitor.household_id == who.household_id)
+                .order_by(Visitor.birth_date, Visitor.id)
+            )
+        )
+        shown = await households.visitors_out(db_session, visitors)
+        facility_names = {
+            facility_id: name
+            for facility_id, name in await db_session.execute(sa.select(Facility.id, Facility.name))
+        }
+        today = datetime.now(UTC).date()
+        ages = {v.id: age_on(v.birth_date, today) for v in visitors}
+        defaults: dict[str, Any] = {"form": forms.VisitorForm(), "errors": {}}
+        return page.render(
+            "household.html",
+            status=status,
+            visitors=shown,
+            ages=ages,
+            facility_names=facility_names,
+            today=today.isoformat(),
+            **(defaults | context),
+        )
+
+    @get("/household")
+    async def household(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        return await self._household_page(page, db_session)
+
+    @post("/household/visitors")
+    async def add_visitor(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.VisitorForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        raw = {
+            "given_name": data.given_name.strip(),
+            "family_name": data.family_name.strip(),
+            "birth_date": data.birth_date.strip(),
+            "relationship": data.relationship.strip(),
+        }
+        try:
+            visitor = parse_body(VisitorIn, raw)
+        except ProblemError as exc:
+            errors = field_messages(exc.errors, page._)
+            return await self._household_page(
+                page, db_session, status=422, form=data, errors=errors
+            )
+        await households.add_visitor(db_session, page.principal, visitor)
+        return see_other("/household", done="visitor_added")
+
+    @post("/household/sms")
+    async def sms_preference(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.SmsForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        wanted = data.sms_consent == "yes"
+        await households.update_household(
+            db_session, page.principal, HouseholdUpdateIn(sms_consent=wanted), settings
+        )
+        return see_other("/household", done="sms_saved")
+
+    # --- whom to visit ----------------------------------------------------------------------
+
+    async def _book_page(
+        self, page: Page, db_session: DbSession, *, status: int = 200, **context: Any
+    ) -> Response[Any]:
+        who = page.principal
+        visitable = await web_queries.visitable(db_session, who.household_id)
+        facilities, _ = await facility_queries.list_facilities(db_session, limit=200, offset=0)
+        visitors = list(
+            await db_session.scalars(
+                sa.select(Visitor)
+                .where(Visitor.household_id == who.household_id)
+                .order_by(Visitor.birth_date, Visitor.id)
+            )
+        )
+        defaults: dict[str, Any] = {"form": forms.ApprovalForm(), "errors": {}, "problem": None}
+        return page.render(
+            "book.html",
+            status=status,
+            visitable=visitable,
+            facilities=facilities,
+            visitors=visitors,
+            **(defaults | context),
+        )
+
+    @get("/book")
+    async def book(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        return await self._book_page(page, db_session)
+
+    @post("/book/approval")
+    async def ask_for_approval(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.ApprovalForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        who = page.principal
+        errors: dict[str, str] = {}
+        facility_id = parse_uuid(data.facility_id)
+        if facility_id is None:
+            errors["facility_id"] = page._("Please choose a facility.")
+        if not data.prison_number.strip():
+            errors["prison_number"] = page._("Please enter the prison number.")
+        if not data.prisoner_family_name.strip():
+            errors["prisoner_family_name"] = page._(
+                "Please enter the family name of the person in prison."
+            )
+        own = list(
+            await db_session.scalars(
+                sa.select(Visitor.id).where(Visitor.household_id == who.household_id)
+            )
+        )
+        chosen = own if data.visitor == "all" else [v for v in own if str(v) == data.visitor]
+        if not chosen:
+            errors["visitor"] = page._("Please choose a person.")
+        if errors or facility_id is None:
+            return await self._book_page(page, db_session, status=422, form=data, errors=errors)
+        body = ApprovalRequestIn(
+            facility_id=facility_id,
+            prison_number=data.prison_number.strip()[:32],
+            prisoner_family_name=data.prisoner_family_name.strip()[:100],
+        )
+        try:
+            for visitor_id in chosen:
+                await households.request_approval(db_session, who, visitor_id, body)
+        except ProblemError as exc:
+            await db_session.rollback()
+            problem = problem_message(exc.slug, page._)
+            return await self._book_page(
+                page, db_session, status=exc.status_code, form=data, problem=problem
+            )
+        return see_other("/book", done="approval_requested")
+
+    # --- the facility -----------------------------------------------------------------------
+
+    @get("/facilities/{facility_id:uuid}")
+    async def facility(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings, required=False)
+        facility = await facility_queries.get_facility(db_session, facility_id)
+        if facility is None:
+            raise NotFoundException
+        rooms, _ = await facility_queries.list_rooms(db_session, facility_id, limit=100, offset=0)
+        general = await public_information(db_session, facility_id, page.language, None)
+        today = datetime.now(ZoneInfo(facility.timezone)).date()
+        children: list[dict[str, Any]] = []
+        if page.who is not None:
+            visitors = await db_session.scalars(
+                sa.select(Visitor)
+                .where(Visitor.household_id == page.who.household_id)
+                .order_by(Visitor.birth_date.desc(), Visitor.id)
+            )
+            for visitor in visitors:
+                age = age_on(visitor.birth_date, today)
+                band = AgeBand.for_age(age)
+                if age >= CHILD_AGE_LIMIT or band is None:
+                    continue
+                texts = await public_information(db_session, facility_id, page.language, band)
+                children.append(
+                    {
+                        "name": visitor.given_name,
+                        "age": age,
+                        "band": band,
+                        "texts": [t for t in texts if t.age_band == band.value],
+                    }
+                )
+        else:
+            for band in AgeBand:
+                texts = await public_information(db_session, facility_id, page.language, band)
+                own = [t for t in texts if t.age_band == band.value]
+                if own:
+                    children.append({"name": None, "age": None, "band": band, "texts": own})
+        return page.render(
+            "facility.html", facility=facility, rooms=rooms, general=general, children=children
+        )
+
+    # --- slots, hold and confirm ------------------------------------------------------------
+
+    @get("/book/{prisoner_id:uuid}")
+    async def slots(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        prisoner_id: FromPath[uuid.UUID],
+        week: Annotated[date | None, QueryParameter()] = None,
+        visitor: Annotated[list[uuid.UUID] | None, QueryParameter()] = None,
+        party: Annotated[str | None, QueryParameter()] = None,
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        who = page.principal
+        found = [
+            v
+            for v in await web_queries.visitable(db_session, who.household_id)
+            if v.prisoner.id == prisoner_id
+        ]
+        if not found:
+            raise NotFoundException
+        prisoner, facility = found[0].prisoner, found[0].facility
+        approved = await web_queries.approved_visitors(db_session, who.household_id, prisoner_id)
+        approved_ids = {v.id for v in approved}
+        if party is None and not visitor:
+            selected = [v.id for v in approved]
+        else:
+            selected = [v for v in visitor or [] if v in approved_ids]
+        zone = ZoneInfo(facility.timezone)
+        today = datetime.now(zone).date()
+        this_monday = today - timedelta(days=today.weekday())
+        monday = (week or today) - timedelta(days=(week or today).weekday())
+        monday = min(max(monday, this_monday), this_monday + timedelta(weeks=MAX_WEEKS_AHEAD))
+        days: list[tuple[date, list[Any]]] = []
+        if selected:
+            criteria = facility_queries.SlotFilter(
+                date_from=max(monday, today),
+                date_to=monday + timedelta(days=6),
+                facility_id=facility.id,
+            )
+            items, _ = await checks.annotated_slots(
+                db_session,
+                household_id=who.household_id,
+                prisoner_id=prisoner_id,
+                visitor_ids=selected,
+                criteria=criteria,
+                limit=200,
+                offset=0,
+                language=page.language,
+            )
+            for item in items:
+                day = item.local_start.date()
+                if not days or days[-1][0] != day:
+                    days.append((day, []))
+                days[-1][1].append(item)
+        ages = {v.id: age_on(v.birth_date, today) for v in approved}
+        return page.render(
+            "slots.html",
+            prisoner=prisoner,
+            facility=facility,
+            approved=approved,
+            ages=ages,
+            selected=selected,
+            selected_csv=",".join(str(v) for v in selected),
+            monday=monday,
+            sunday=monday + timedelta(days=6),
+            previous_week=(monday - timedelta(weeks=1)) if monday > this_monday else None,
+            next_week=(
+                monday + timedelta(weeks=1)
+                if monday < this_monday + timedelta(weeks=MAX_WEEKS_AHEAD)
+                else None
+            ),
+            days=days,
+        )
+
+    @post("/book/{prisoner_id:uuid}/hold")
+    async def hold(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        prisoner_id: FromPath[uuid.UUID],
+        data: Annotated[forms.HoldForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        slot_id = parse_uuid(data.slot_id)
+        visitor_ids = [parse_uuid(v) for v in data.visitors.split(",") if v.strip()]
+        chosen = [v for v in visitor_ids if v is not None]
+        if slot_id is None or not chosen or len(chosen) != len(visitor_ids):
+            raise ValidationException
+        try:
+            visit, _ = await service.hold(
+                db_session,
+                _caller(page),
+                household_id=page.principal.household_id,
+                prisoner_id=prisoner_id,
+                slot_id=slot_id,
+                visitor_ids=chosen,
+                support_needs=data.support_needs.strip()[:1000] or None,
+                hold_minutes=settings.hold_minutes,
+                channel=Channel.ONLINE,
+            )
+            await db_session.commit()
+        except ProblemError as exc:
+            await db_session.rollback()
+            return self._refusal(page, exc, back=f"/book/{prisoner_id}")
+        return see_other(f"/my-visits/{visit.id}", done="held")
+
+    def _refusal(self, page: Page, exc: ProblemError, *, back: str) -> Response[Any]:
+        """Every reason at once, kindly; other problems get their own sentence."""
+        if exc.slug != "booking-refused":
+            raise exc
+        reasons = list(exc.problem_extra.get("rule_results", []))
+        return page.render("refused.html", status=422, reasons=reasons, back=back)
+
+    # --- the household's visits -------------------------------------------------------------
+
+    @get("/my-visits")
+    async def my_visits(
+        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        rows = await web_queries.household_visits(db_session, page.principal.household_id)
+        now = datetime.now(UTC)
+        upcoming = [
+            r for r in rows if r.visit.ends_at > now and r.visit.status in ACTIVE_VISIT_STATES
+        ]
+        earlier = [r for r in rows if r not in upcoming]
+        upcoming.reverse()  # soonest first
+        return page.render("my_visits.html", upcoming=upcoming, earlier=earlier)
+
+    @get("/my-visits/{visit_id:uuid}")
+    async def visit_page(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        visit_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        row = await web_queries.one_visit(db_session, page.principal.household_id, visit_id)
+        if row is None:
+            raise NotFoundException
+        shown = await visit_out(
+            db_session,
+            row.visit,
+            staff=False,
+            language=page.language,
+            public_url=settings.resolved_public_url,
+        )
+        ids = [p.visitor_id for p in shown.party if p.visitor_id is not None]
+        names = {
+            visitor_id: name
+            for visitor_id, name in await db_session.execute(
+                sa.select(Visitor.id, Visitor.given_name).where(Visitor.id.in_(ids))
+            )
+        }
+        prisoner = await db_session.get(Prisoner, row.visit.prisoner_id)
+        visit = row.visit
+        return page.render(
+            "visit.html",
+            row=row,
+            visit=visit,
+            shown=shown,
+            names=names,
+            prisoner=prisoner,
+            zone=row.facility.timezone,
+            can_confirm=visit.status is VisitStatus.HELD,
+            can_cancel=visit.status in ACTIVE_VISIT_STATES and visit.ends_at > datetime.now(UTC),
+            has_invite=invite_method(visit.status) is not None,
+            cutoff_hours=settings.cancel_cutoff_hours,
+        )
+
+    @post("/my-visits/{visit_id:uuid}/confirm")
+    async def confirm(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        visit_id: FromPath[uuid.UUID],
+        data: Annotated[forms.EmptyForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        try:
+            visit, _ = await service.confirm(
+                db_session,
+                _caller(page),
+                visit_id,
+                request_mode_reason="facility takes requests only",
+                settings=settings,
+            )
+            await db_session.commit()
+        except ProblemError as exc:
+            await db_session.rollback()
+            return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
+        done = "requested" if visit.status is VisitStatus.REQUESTED else "confirmed"
+        redirect = see_other(f"/my-visits/{visit.id}", done=done)
+        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+
+    @post("/my-visits/{visit_id:uuid}/cancel")
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        visit_id: FromPath[uuid.UUID],
+        data: Annotated[forms.CancelForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        reason = data.reason.strip()
+        try:
+            visit = await service.cancel(
+                db_session,
+                _caller(page),
+                visit_id,
+                reason=reason[:2000] if len(reason) >= 3 else None,
+                cutoff_hours=settings.cancel_cutoff_hours,
+                settings=settings,
+            )
+            await db_session.commit()
+        except ProblemError:
+            await db_session.rollback()
+            raise
+        redirect = see_other(f"/my-visits/{visit.id}", done="cancelled")
+        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+
+    @get("/my-visits/{visit_id:uuid}/invite.ics")
+    async def invite(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        visit_id: FromPath[uuid.UUID],
+    ) -> Response[bytes]:
+        page = await Page.load(request, db_session, settings)
+        row = await web_queries.one_visit(db_session, page.principal.household_id, visit_id)
+        if row is None:
+            raise NotFoundException
+        invite = await load_invite(
+            db_session,
+            row.visit,
+            public_url=settings.resolved_public_url,
+            mail_sender=settings.mail_sender,
+        )
+        if invite is None:
+            raise ProblemError(409, "no-invite", "The visit has no invite yet.")
+        return Response(
+            invite.calendar,
+            media_type=f"text/calendar; method={invite.method}",
+            headers={
+                "Content-Disposition": f'attachment; filename="{invite.filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @post("/my-visits/calendar")
+    async def subscribe(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.EmptyForm, Form],
+    ) -> Response[Any]:
+        page = await Page.load(request, db_session, settings)
+        owner = page.household
+        assert owner is not None  # Page.load required it
+        scope = FeedScope(kind="household", household_id=owner.id, language=owner.language.value)
+        created = await feed_tokens.create(
+            db_session,
+            scope,
+            page.principal.actor,
+            label=page._("Calendar subscription from the website"),
+            public_url=settings.resolved_public_url,
+        )
+        return page.render("subscribed.html", url=created.url, webcal_url=created.webcal_url)

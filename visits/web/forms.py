@@ -1,0 +1,47 @@
+"""The pages' form bodies: plain strings, checked here, so a mistake re-shows the form with a
+kind sentence next to the field instead of an error document."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class EmailForm(msgspec.Struct):
+    email: str = ""
+
+
+class CodeForm(msgspec.Struct):
+    challenge_id: str = ""
+    code: str = ""
+
+
+class VisitorForm(msgspec.Struct):
+    given_name: str = ""
+    family_name: str = ""
+    birth_date: str = ""
+    relationship: str = ""
+
+
+class SmsForm(msgspec.Struct):
+    sms_consent: str = ""
+
+
+class ApprovalForm(msgspec.Struct):
+    visitor: str = ""
+    facility_id: str = ""
+    prison_number: str = ""
+    prisoner_family_name: str = ""
+
+
+class HoldForm(msgspec.Struct):
+    slot_id: str = ""
+    visitors: str = ""  # comma-separated visitor ids
+    support_needs: str = ""
+
+
+class CancelForm(msgspec.Struct):
+    reason: str = ""
+
+
+class EmptyForm(msgspec.Struct):
+    """Forms that carry nothing but the CSRF token."""
