@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client
 from tests.booking_helpers import Family, demo_family
+from visits.db.models import Slot
 from visits.web.security import CSRF_COOKIE, SESSION_COOKIE
 
 WEB = Path(__file__).parents[2] / "visits" / "web"
@@ -176,3 +177,51 @@ async def test_hold_confirm_invite_and_cancel_through_the_pages(
     assert "Abgesagt" in (await client.get(visit_path)).text
     other = await client.get("/my-visits/00000000-0000-0000-0000-000000000000")
     assert other.status_code == 404
+
+
+async def test_a_family_moves_a_visit_to_another_time(
+    client: Client, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    family = await _signed_in(client, db, caplog)
+    token = await _form_token(client, "/book")
+    held = await client.post(
+        follow_redirects=False,
+        url=f"/book/{family.prisoner_id}/hold",
+        data={
+            "slot_id": str(family.family_slots[0]),
+            "visitors": ",".join(family.everyone),
+            "csrf_token": token,
+        },
+    )
+    visit_path = held.headers["location"].split("?")[0]
+    await client.post(
+        follow_redirects=False, url=f"{visit_path}/confirm", data={"csrf_token": token}
+    )
+    visit_id = visit_path.rsplit("/", 1)[1]
+    page = await client.get(visit_path)
+    assert f"?move={visit_id}" in page.text  # the "choose another time" link
+    target = await db.get(Slot, family.family_slots[1])
+    assert target is not None
+    week = target.local_date.isoformat()
+    await db.commit()
+    choose = await client.get(
+        f"/book/{family.prisoner_id}", params={"move": visit_id, "week": week}
+    )
+    assert choose.status_code == 200
+    assert f'action="/my-visits/{visit_id}/reschedule"' in choose.text
+    assert "bleibt gebucht" in choose.text
+    moved = await client.post(
+        follow_redirects=False,
+        url=f"{visit_path}/reschedule",
+        data={"slot_id": str(family.family_slots[1]), "csrf_token": token},
+    )
+    assert moved.status_code == 303
+    after = await client.get(moved.headers["location"])
+    assert "verlegt" in after.text
+    api = await client.get(f"/api/v1/household/visits/{visit_id}", headers=family.headers)
+    assert api.json()["slot_id"] == str(family.family_slots[1])
+    assert api.json()["ical_sequence"] == 1
+    strangers = await client.get(
+        f"/book/{family.prisoner_id}", params={"move": "00000000-0000-0000-0000-000000000000"}
+    )
+    assert strangers.status_code == 404

@@ -35,7 +35,7 @@ from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
 from visits.calendar.mail import mail_invite_after
-from visits.db.models import Facility, Prisoner, Visitor
+from visits.db.models import Facility, Prisoner, Visitor, VisitParty
 from visits.dependencies import AppSettings, DbSession, Notifier, client_address
 from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
 from visits.errors import ProblemError
@@ -463,9 +463,21 @@ class WebController(Controller):
         week: Annotated[date | None, QueryParameter()] = None,
         visitor: Annotated[list[uuid.UUID] | None, QueryParameter()] = None,
         party: Annotated[str | None, QueryParameter()] = None,
+        move: Annotated[uuid.UUID | None, QueryParameter()] = None,
     ) -> Response[Any]:
         page = await Page.load(request, db_session, settings)
         who = page.principal
+        moving = None
+        if move is not None:  # choosing a new time for a booked visit: same party
+            row = await web_queries.one_visit(db_session, who.household_id, move)
+            if row is None or row.visit.prisoner_id != prisoner_id:
+                raise NotFoundException
+            moving = row.visit
+            party_ids = await db_session.scalars(
+                sa.select(VisitParty.visitor_id).where(VisitParty.visit_id == move)
+            )
+            visitor = [v for v in party_ids if v is not None]
+            party = "1"
         found = [
             v
             for v in await web_queries.visitable(db_session, who.household_id)
@@ -525,6 +537,7 @@ class WebController(Controller):
                 else None
             ),
             days=days,
+            moving=moving,
         )
 
     @post("/book/{prisoner_id:uuid}/hold")
@@ -621,6 +634,8 @@ class WebController(Controller):
             zone=row.facility.timezone,
             can_confirm=visit.status is VisitStatus.HELD,
             can_cancel=visit.status in ACTIVE_VISIT_STATES and visit.ends_at > datetime.now(UTC),
+            can_move=visit.status in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED)
+            and visit.starts_at > datetime.now(UTC),
             has_invite=invite_method(visit.status) is not None,
             cutoff_hours=settings.cancel_cutoff_hours,
         )
@@ -649,6 +664,31 @@ class WebController(Controller):
             return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
         done = "requested" if visit.status is VisitStatus.REQUESTED else "confirmed"
         redirect = see_other(f"/my-visits/{visit.id}", done=done)
+        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+
+    @post("/my-visits/{visit_id:uuid}/reschedule")
+    async def reschedule(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        visit_id: FromPath[uuid.UUID],
+        data: Annotated[forms.HoldForm, Form],
+    ) -> Response[Any]:
+        """Move the visit: the new time is secured before the old one is given up."""
+        page = await Page.load(request, db_session, settings)
+        slot_id = parse_uuid(data.slot_id)
+        if slot_id is None:
+            raise ValidationException
+        try:
+            visit, _ = await service.reschedule(
+                db_session, _caller(page), visit_id, slot_id, settings=settings
+            )
+            await db_session.commit()
+        except ProblemError as exc:
+            await db_session.rollback()
+            return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
+        redirect = see_other(f"/my-visits/{visit.id}", done="rescheduled")
         return await _with_invite_mail(db_session, settings, visit.id, redirect)
 
     @post("/my-visits/{visit_id:uuid}/cancel")

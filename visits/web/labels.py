@@ -75,6 +75,7 @@ DONE = {
     "confirmed": N_("Your visit is booked. We look forward to seeing you."),
     "requested": N_("Your request was sent. The visits team will get back to you."),
     "cancelled": N_("The visit was cancelled. You can book a new time at any point."),
+    "rescheduled": N_("Your visit was moved to the new time."),
     "signed_out": N_("You are signed out. See you soon."),
 }
 PROBLEMS = {
