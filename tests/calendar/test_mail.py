@@ -9,6 +9,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
+from typing import Any
 
 import msgspec
 import pytest
@@ -242,3 +243,31 @@ async def test_no_address_no_mail_and_a_dead_server_never_fails_the_booking(
             assert cancelled.status_code == 200
             await asyncio.sleep(0.3)
             assert sink.messages == []
+
+
+async def test_a_request_rejected_by_the_job_mails_the_cancel(
+    mailing: Client,
+    db: AsyncSession,
+    family: Family,
+    smtp: SmtpSink,
+    settings: Settings,
+    engine: Any,
+) -> None:
+    from visits.db.engine import create_session_factory
+    from visits.scheduler.jobs import reject_stale_requests
+
+    await db.execute(sa.update(Facility).values(request_mode=True))
+    await db.commit()
+    booked = await book(mailing, family, family.family_slots[0])
+    assert booked["status"] == "requested"
+    first = await received(smtp, 1)
+    assert calendar_part(first[0])[0] == "REQUEST"
+    job_settings = msgspec.structs.replace(
+        with_smtp(settings, smtp.port), request_cutoff_hours=24 * 60
+    )
+    assert await reject_stale_requests(create_session_factory(engine), job_settings) == 1
+    messages = await received(smtp, 2)
+    method, body = calendar_part(messages[1])
+    assert method == "CANCEL"
+    assert b"STATUS:CANCELLED" in body
+    assert_valid(body, "CANCEL")

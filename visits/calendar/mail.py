@@ -112,6 +112,28 @@ def _visit_id(content: Any) -> uuid.UUID | None:
     return uuid.UUID(str(value)) if value else None
 
 
+async def _prepare(
+    session: AsyncSession, settings: Settings, visit_id: uuid.UUID | None
+) -> tuple[EmailMessage, uuid.UUID, str] | None:
+    """The e-mail for the visit's current invite or cancellation, if it can be sent."""
+    try:
+        visit = await session.get(Visit, visit_id) if visit_id else None
+        if visit is None:
+            return None
+        invite = await load_invite(
+            session,
+            visit,
+            public_url=settings.resolved_public_url,
+            mail_sender=settings.mail_sender,
+        )
+        if invite is None or invite.recipient is None:
+            return None
+        return build_message(invite, settings.mail_sender), invite.visit_id, invite.method
+    except Exception:
+        log.exception("invite_mail_failed", visit_id=str(visit_id), stage="build")
+        return None
+
+
 async def mail_invite_after(
     session: AsyncSession, settings: Settings, response: Response[Any]
 ) -> None:
@@ -122,25 +144,15 @@ async def mail_invite_after(
         return
     if response.status_code not in (200, 201) or "Idempotent-Replayed" in response.headers:
         return
-    visit_id = None
     try:
         visit_id = _visit_id(response.content)
-        visit = await session.get(Visit, visit_id) if visit_id else None
-        if visit is None:
-            return
-        invite = await load_invite(
-            session,
-            visit,
-            public_url=settings.resolved_public_url,
-            mail_sender=settings.mail_sender,
-        )
-        if invite is None or invite.recipient is None:
-            return
-        message = build_message(invite, settings.mail_sender)
-    except Exception:
-        log.exception("invite_mail_failed", visit_id=str(visit_id), stage="build")
+    except (TypeError, ValueError):
         return
-    task = BackgroundTask(_deliver, SmtpSender(settings), message, invite.visit_id, invite.method)
+    prepared = await _prepare(session, settings, visit_id)
+    if prepared is None:
+        return
+    message, invite_visit, method = prepared
+    task = BackgroundTask(_deliver, SmtpSender(settings), message, invite_visit, method)
     existing = response.background
     if existing is None:
         response.background = task
@@ -148,3 +160,13 @@ async def mail_invite_after(
         existing.tasks = [*existing.tasks, task]
     else:
         response.background = BackgroundTasks([existing, task])
+
+
+async def mail_invite_now(session: AsyncSession, settings: Settings, visit_id: uuid.UUID) -> None:
+    """The same, for changes made outside a request (scheduled jobs); never raises."""
+    if not settings.smtp_host:
+        return
+    prepared = await _prepare(session, settings, visit_id)
+    if prepared is not None:
+        message, invite_visit, method = prepared
+        await _deliver(SmtpSender(settings), message, invite_visit, method)

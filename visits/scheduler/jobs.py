@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from visits.accounts import rate_limit
 from visits.booking import service as booking
 from visits.booking.presenters import notify_household
+from visits.calendar.mail import mail_invite_now
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
@@ -88,6 +89,7 @@ async def reject_stale_requests(
                 "rejected",
                 "not reviewed before the cut-off",
             )
+            await mail_invite_now(session, settings, visit.id)  # CANCEL the tentative invite
     if rejected:
         log.info("stale_requests_rejected", count=len(rejected))
     return len(rejected)
