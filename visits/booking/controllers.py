@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import (
+    ALL_ROLES,
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
     STAFF_DEPENDENCIES,
@@ -59,7 +60,7 @@ BOOKING_ROLES = frozenset({StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER})
 REVIEW_ROLES = frozenset(
     {StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER, StaffRole.SAFEGUARDING_LEAD}
 )
-ANY_ROLE = frozenset(StaffRole)
+ANY_ROLE = ALL_ROLES
 
 
 def _household_caller(request: Request[Any, Any, Any], who: HouseholdPrincipal) -> service.Caller:

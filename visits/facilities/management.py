@@ -9,7 +9,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.accounts.principals import StaffPrincipal
+from visits.accounts.principals import ALL_ROLES, StaffPrincipal
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import Facility, FacilityInformation, Room, Slot
@@ -26,7 +26,7 @@ from visits.facilities.staff_schemas import (
 from visits.rules.profiles import available_profiles
 from visits.validation import field_error, invalid_body, normalise_email
 
-READ_ROLES = frozenset(StaffRole)
+READ_ROLES = ALL_ROLES
 MANAGE_ROLES = frozenset({StaffRole.VISITS_MANAGER})
 ADMIN_ONLY = frozenset({StaffRole.ADMIN})
 

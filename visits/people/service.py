@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.accounts.principals import StaffPrincipal
+from visits.accounts.principals import ALL_ROLES, StaffPrincipal
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import AuditEvent, Facility, Prisoner, Visitor, VisitorApproval
@@ -23,7 +23,7 @@ from visits.people.schemas import (
 )
 
 # Who may do what (CF-04 names the visits officer; managers and admins may too).
-READ_ROLES = frozenset(StaffRole)
+READ_ROLES = ALL_ROLES
 PRISONER_EDIT_ROLES = frozenset({StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER})
 APPROVAL_ROLES = frozenset(
     {StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER, StaffRole.SAFEGUARDING_LEAD}
