@@ -36,6 +36,7 @@ from visits.people.controllers import StaffPeopleController
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
 from visits.web import WebController, static_files, template_config
+from visits.web.console import CONSOLE_CONTROLLERS
 from visits.webhooks.twilio import TwilioWebhookController
 
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StaffCalendarController,
             TwilioWebhookController,
             WebController,
+            *CONSOLE_CONTROLLERS,
             static_files(),
         ],
         dependencies=APP_DEPENDENCIES,

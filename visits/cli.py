@@ -22,15 +22,27 @@ def _settings() -> Settings:
 
 
 async def _seed_if_empty(settings: Settings) -> bool:
-    from visits.db.engine import create_engine, create_session_factory
-    from visits.demo import seed_demo
+    """Seed the demo; its staff accounts get ``demo_staff_password`` or, without one, a random
+    password written once to the log (demo databases only)."""
+    import secrets
 
+    from visits.db.engine import create_engine, create_session_factory
+    from visits.demo import DEMO_STAFF, seed_demo
+
+    password = settings.demo_staff_password or secrets.token_urlsafe(12)
     engine = create_engine(settings.resolved_database_url)
     try:
         async with create_session_factory(engine)() as session:
-            return await seed_demo(session)
+            seeded = await seed_demo(session, staff_password=password, second_family=True)
     finally:
         await engine.dispose()
+    if seeded:
+        log.info(
+            "demo_staff_accounts",
+            accounts=[email for email, _, _ in DEMO_STAFF],
+            password=password if not settings.demo_staff_password else "(demo_staff_password)",
+        )
+    return seeded
 
 
 def _upgrade(settings: Settings) -> None:

@@ -1,5 +1,6 @@
-"""Demo data: one facility in Europe/Berlin with three rooms, four weeks of slots, a household
-with two children of different ages, and the imprisoned parent. Every name is invented."""
+"""Demo data: one facility in Europe/Berlin with three rooms, four weeks of slots, two
+households with children, their imprisoned parents, a booked visit and a request waiting for the
+safeguarding lead, and (when a password is given) three staff accounts. Every name is invented."""
 
 from __future__ import annotations
 
@@ -10,29 +11,46 @@ import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from visits.accounts.secrets import hash_password
+from visits.audit import Actor
+from visits.booking import service
 from visits.db.models import (
     Facility,
     FacilityInformation,
     Household,
     Prisoner,
     Room,
+    Slot,
     SlotTemplate,
+    StaffGrant,
+    StaffMember,
     Visitor,
     VisitorApproval,
 )
 from visits.enums import (
+    ActorType,
     AgeBand,
     ApprovalStatus,
+    Channel,
     CustodyStatus,
     Language,
     Relationship,
     RoomFeature,
+    StaffRole,
     VisitType,
 )
 from visits.facilities.slot_generation import generate_slots
+from visits.settings import Settings
 
 DEMO_TIMEZONE = "Europe/Berlin"
 DEMO_WEEKS = 4
+DEMO_HOLD_MINUTES = 10
+# (e-mail, name, role at the demo facility); the password comes from the caller
+DEMO_STAFF = (
+    ("leitung@jva-musterstadt.example", "Petra Leitner", StaffRole.VISITS_MANAGER),
+    ("besuchsdienst@jva-musterstadt.example", "Omar Haddad", StaffRole.VISITS_OFFICER),
+    ("sozialdienst@jva-musterstadt.example", "Sabine Kraus", StaffRole.SAFEGUARDING_LEAD),
+)
 
 # (language, age band or None for everyone, topic, title, body)
 _INFORMATION = [
@@ -86,8 +104,19 @@ _INFORMATION = [
 ]
 
 
-async def seed_demo(session: AsyncSession, today: date | None = None) -> bool:
-    """Add the demo unless a facility exists already. Returns whether it seeded; commits."""
+async def seed_demo(
+    session: AsyncSession,
+    today: date | None = None,
+    *,
+    staff_password: str | None = None,
+    second_family: bool = False,
+) -> bool:
+    """Add the demo unless a facility exists already. Returns whether it seeded; commits.
+
+    Staff accounts are added only with ``staff_password``: a password never lives in the code.
+    ``second_family`` adds the Kaya family with a booked visit and a request for the console;
+    ``visits serve`` always adds it, tests of one family leave it out.
+    """
     if await session.scalar(sa.select(sa.func.count()).select_from(Facility)):
         return False
     zone = ZoneInfo(DEMO_TIMEZONE)
@@ -238,5 +267,128 @@ async def seed_demo(session: AsyncSession, today: date | None = None) -> bool:
     await session.flush()
     last = today + timedelta(weeks=DEMO_WEEKS) - timedelta(days=1)
     await generate_slots(session, facility, today, last)
+    if second_family:
+        await _second_family(session, facility, today)
+    if staff_password:
+        _staff(session, facility, staff_password)
     await session.commit()
     return True
+
+
+def _staff(session: AsyncSession, facility: Facility, password: str) -> None:
+    digest = hash_password(password)
+    session.add_all(
+        StaffMember(
+            email=email,
+            name=name,
+            password_hash=digest,
+            grants=[StaffGrant(role=role, facility_id=facility.id)],
+        )
+        for email, name, role in DEMO_STAFF
+    )
+
+
+async def _second_family(session: AsyncSession, facility: Facility, today: date) -> None:
+    """The Kaya family: a booked child-and-family visit next week (for the day sheet) and a
+    request with an uncle whose safeguarding check is pending (for the review queue)."""
+    prisoner = Prisoner(
+        facility_id=facility.id,
+        prison_number="MS-2026-0107",
+        given_name="Murat",
+        family_name="Kaya",
+        admission_date=today - timedelta(days=12),
+        custody_status=CustodyStatus.SENTENCED,
+    )
+    household = Household(
+        guardian_name="Deniz Kaya",
+        email="deniz.kaya@example.org",
+        phone_e164="+4915198765432",
+        language=Language.EN,
+        sms_consent=False,
+    )
+    mother, son, uncle = (
+        Visitor(
+            household=household,
+            given_name="Deniz",
+            family_name="Kaya",
+            birth_date=today - relativedelta(years=31, days=77),
+            relationship=Relationship.PARTNER,
+            is_guardian=True,
+        ),
+        Visitor(
+            household=household,
+            given_name="Emil",
+            family_name="Kaya",
+            birth_date=today - relativedelta(years=7, days=30),
+            relationship=Relationship.CHILD,
+        ),
+        Visitor(
+            household=household,
+            given_name="Can",
+            family_name="Kaya",
+            birth_date=today - relativedelta(years=45, days=12),
+            relationship=Relationship.OTHER_RELATIVE,
+            safeguarding_flags=["check_pending"],
+        ),
+    )
+    session.add_all([prisoner, household, mother, son, uncle])
+    await session.flush()
+    session.add_all(
+        VisitorApproval(
+            visitor_id=visitor.id,
+            prisoner_id=prisoner.id,
+            status=ApprovalStatus.APPROVED,
+            decided_at=datetime.now(UTC),
+            decided_by="demo",
+            reason="demo data",
+        )
+        for visitor in (mother, son, uncle)
+    )
+    await session.flush()
+    caller = service.Caller(
+        actor=Actor(ActorType.HOUSEHOLD, str(household.id), None, Channel.ONLINE),
+        household_id=household.id,
+    )
+    family_slot = await _first_slot(session, facility, today, VisitType.CHILD_FAMILY)
+    regular_slot = await _first_slot(session, facility, today, VisitType.REGULAR)
+    for slot, party in ((family_slot, [mother, son]), (regular_slot, [mother, son, uncle])):
+        if slot is None:
+            continue
+        visit, _ = await service.hold(
+            session,
+            caller,
+            household_id=household.id,
+            prisoner_id=prisoner.id,
+            slot_id=slot.id,
+            visitor_ids=[v.id for v in party],
+            support_needs="Emil is shy with new people; a quiet table please."
+            if slot is family_slot
+            else None,
+            hold_minutes=DEMO_HOLD_MINUTES,
+            channel=Channel.ONLINE,
+        )
+        await session.flush()
+        await service.confirm(
+            session,
+            caller,
+            visit.id,
+            request_mode_reason="demo",
+            settings=Settings(),
+        )
+        await session.flush()
+
+
+async def _first_slot(
+    session: AsyncSession, facility: Facility, today: date, visit_type: VisitType
+) -> Slot | None:
+    """The first slot of a type from next week on (beyond any booking notice)."""
+    return await session.scalar(
+        sa.select(Slot)
+        .where(
+            Slot.facility_id == facility.id,
+            Slot.visit_type == visit_type,
+            Slot.local_date >= today + timedelta(days=7),
+        )
+        .order_by(Slot.starts_at)
+        .limit(1)
+    )

@@ -51,6 +51,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_format: Literal["console", "json"] = "console"
     db_echo: bool = False
     seed_demo: bool = True
+    demo_staff_password: str = ""
     scheduler: Literal["embedded", "external", "off"] = "embedded"
     slot_horizon_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 56
     staff_token_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 7)] = 12

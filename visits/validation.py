@@ -29,8 +29,11 @@ def field_error(name: str, detail: str) -> dict[str, Any]:
     return {"name": name, "in": "body", "detail": detail}
 
 
-def parse_body(struct_type: type[S], raw: object) -> S:
-    """Convert ``raw`` JSON into ``struct_type`` or raise one problem naming every bad field."""
+def parse_body(struct_type: type[S], raw: object, *, strict: bool = True) -> S:
+    """Convert ``raw`` JSON into ``struct_type`` or raise one problem naming every bad field.
+
+    ``strict=False`` reads numbers and booleans from strings, as HTML forms send them.
+    """
     if not isinstance(raw, dict):
         raise invalid_body([field_error("", "expected a JSON object")])
     errors: list[dict[str, Any]] = []
@@ -45,12 +48,12 @@ def parse_body(struct_type: type[S], raw: object) -> S:
                 errors.append(field_error(field.encode_name, "is required"))
             continue
         try:
-            msgspec.convert(raw[field.encode_name], type=field.type)
+            msgspec.convert(raw[field.encode_name], type=field.type, strict=strict)
         except msgspec.ValidationError as exc:
             errors.append(field_error(field.encode_name, str(exc).split(" - at ")[0]))
     if errors:
         raise invalid_body(errors)
-    value = msgspec.convert(raw, type=struct_type)
+    value = msgspec.convert(raw, type=struct_type, strict=strict)
     check = getattr(value, "problems", None)
     if check is not None:
         errors = [field_error(name, detail) for name, detail in check()]

@@ -116,7 +116,11 @@ async def _household(session: AsyncSession, token: str) -> HouseholdPrincipal:
 
 
 async def _staff(session: AsyncSession, token: str) -> StaffPrincipal:
-    row = await load_token(session, token, TokenKind.STAFF)
+    return await staff_principal(session, await load_token(session, token, TokenKind.STAFF))
+
+
+async def staff_principal(session: AsyncSession, row: AuthToken) -> StaffPrincipal:
+    """The member of staff a live staff token belongs to, with their grants (401 if disabled)."""
     staff = await session.get(StaffMember, row.staff_id)
     if staff is None or not staff.is_active:
         raise _unauthenticated("This account is disabled.")

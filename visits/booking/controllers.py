@@ -24,8 +24,9 @@ from visits.accounts.principals import (
     household_guard,
     staff_guard,
 )
-from visits.booking import checks, idempotency, service
+from visits.booking import checks, idempotency, service, staff_actions
 from visits.booking.presenters import notify_household, visit_out
+from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import (
     AnnotatedSlot,
     AttendanceIn,
@@ -56,10 +57,6 @@ VisitId = FromPath[uuid.UUID]
 IDEMPOTENCY_HEADER = {
     "Idempotency-Key": "A unique key per intended change; a retry with it returns the first answer."
 }
-BOOKING_ROLES = frozenset({StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER})
-REVIEW_ROLES = frozenset(
-    {StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER, StaffRole.SAFEGUARDING_LEAD}
-)
 ANY_ROLE = ALL_ROLES
 
 
@@ -419,7 +416,7 @@ class StaffVisitController(Controller):
             raise ProblemError(404, "household-not-found", "There is no such household.")
 
         async def operation() -> tuple[int, Any]:
-            visit, _ = await service.hold(
+            visit = await staff_actions.book_for_household(
                 db_session,
                 caller,
                 household_id=body.household_id,
@@ -427,19 +424,10 @@ class StaffVisitController(Controller):
                 slot_id=body.slot_id,
                 visitor_ids=body.visitor_ids,
                 support_needs=body.support_needs,
-                hold_minutes=settings.hold_minutes,
                 channel=Channel(body.channel),
                 overrides=[(o.rule_id, o.reason) for o in body.overrides],
-            )
-            await db_session.flush()
-            visit, _ = await service.confirm(
-                db_session,
-                caller,
-                visit.id,
-                request_mode_reason="facility takes requests only",
                 settings=settings,
             )
-            await db_session.flush()
             return 201, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
@@ -547,26 +535,9 @@ class StaffVisitController(Controller):
     ) -> VisitOut:
         body = parse_body(OverrideIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, ANY_ROLE)
-        roles = sorted(staff.roles_at(visit.facility_id)) or [caller.staff_role or StaffRole.ADMIN]
-        refusal: ProblemError | None = None
-        for role in roles:  # the role the rule names wins, whichever the person holds here
-            candidate = service.Caller(
-                actor=staff.actor(role),
-                staff_role=role,
-                staff_name=staff.name,
-                language=caller.language,
-            )
-            try:
-                await service.add_override(db_session, candidate, visit, body.rule_id, body.reason)
-            except ProblemError as problem:
-                if problem.status_code != 403:
-                    raise
-                refusal = problem
-                continue
-            caller, refusal = candidate, None
-            break
-        if refusal is not None:
-            raise refusal
+        caller = await staff_actions.override_rule(
+            db_session, staff, visit, body.rule_id, body.reason, language=caller.language
+        )
         await db_session.commit()
         return await _out(db_session, visit, caller, settings)
 

@@ -162,6 +162,17 @@ async def mail_invite_after(
         response.background = BackgroundTasks([existing, task])
 
 
+async def mail_invite_with(
+    session: AsyncSession, settings: Settings, visit_id: uuid.UUID, response: Response[Any]
+) -> Response[Any]:
+    """For web pages, whose answer is a page or a redirect: e-mail the visit's invite or
+    cancellation after ``response`` is sent, as the API does."""
+    probe: Response[Any] = Response({"id": str(visit_id)}, status_code=200)
+    await mail_invite_after(session, settings, probe)
+    response.background = probe.background
+    return response
+
+
 async def mail_invite_now(session: AsyncSession, settings: Settings, visit_id: uuid.UUID) -> None:
     """The same, for changes made outside a request (scheduled jobs); never raises."""
     if not settings.smtp_host:

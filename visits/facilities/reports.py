@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import statistics
 import uuid
 from collections import defaultdict
 from datetime import date, datetime
@@ -169,6 +170,17 @@ class RoomFigures(msgspec.Struct):
     utilisation: float
 
 
+class WaitingBucket(msgspec.Struct):
+    """Visits whose request came ``from_days`` to ``to_days`` days (None: or more) before."""
+
+    from_days: int
+    to_days: int | None
+    visits: int
+
+
+WAITING_BUCKETS = ((0, 7), (8, 14), (15, 28), (29, None))
+
+
 class MonthFigures(msgspec.Struct):
     facility_id: uuid.UUID
     month: str
@@ -186,6 +198,8 @@ class MonthFigures(msgspec.Struct):
     visits: int
     visits_with_children: int
     rooms: list[RoomFigures]
+    median_waiting_days: float | None  # from booking or request to the visit
+    waiting: list[WaitingBucket]
 
 
 def outside_school_hours(start: datetime, end: datetime, profile: Profile) -> bool:
@@ -254,7 +268,12 @@ async def month_figures(
             )
     visit_rows = (
         await session.execute(
-            sa.select(Visit.id, sa.func.max(sa.case((VisitParty.is_child, 1), else_=0)))
+            sa.select(
+                Visit.id,
+                sa.func.max(sa.case((VisitParty.is_child, 1), else_=0)),
+                Visit.created_at,
+                Visit.starts_at,
+            )
             .join(Slot, Slot.id == Visit.slot_id)
             .join(VisitParty, VisitParty.visit_id == Visit.id, isouter=True)
             .where(
@@ -263,9 +282,10 @@ async def month_figures(
                 Slot.local_date < after,
                 Visit.status.in_(HELD_VISIT_STATES),
             )
-            .group_by(Visit.id)
+            .group_by(Visit.id, Visit.created_at, Visit.starts_at)
         )
     ).all()
+    waits = sorted(max(0, (starts - created).days) for _, _, created, starts in visit_rows)
     return MonthFigures(
         facility_id=facility_id,
         month=month,
@@ -281,7 +301,7 @@ async def month_figures(
         share_child_friendly_outside_school_hours=_share(friendly_outside, friendly),
         school_window=f"{profile.school_day_start:%H:%M}-{profile.school_day_end:%H:%M}",
         visits=len(visit_rows),
-        visits_with_children=sum(1 for _, c in visit_rows if c),
+        visits_with_children=sum(1 for _, c, _, _ in visit_rows if c),
         rooms=[
             RoomFigures(
                 room_id=room_id,
@@ -293,5 +313,12 @@ async def month_figures(
                 utilisation=_share(counts[2], counts[1]),
             )
             for room_id, counts in sorted(per_room.items(), key=lambda i: rooms[i[0]].name)
+        ],
+        median_waiting_days=float(statistics.median(waits)) if waits else None,
+        waiting=[
+            WaitingBucket(
+                low, high, sum(1 for w in waits if w >= low and (high is None or w <= high))
+            )
+            for low, high in WAITING_BUCKETS
         ],
     )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
 from litestar.params import FromPath, QueryParameter, SkipValidation
@@ -17,13 +16,10 @@ from visits.accounts.principals import (
     StaffUser,
     staff_guard,
 )
-from visits.audit import record
-from visits.db.base import utcnow
 from visits.dependencies import AppSettings, DbSession
 from visits.facilities import closures, management, reports, rule_settings, templates
 from visits.facilities.presenters import facility_out, room_out
 from visits.facilities.schemas import FacilityOut, RoomOut
-from visits.facilities.slot_generation import generate_slots
 from visits.facilities.staff_schemas import (
     ClosureIn,
     ClosureListItem,
@@ -187,22 +183,9 @@ class StaffFacilityController(Controller):
             int | None, QueryParameter(ge=1, le=366, description="default: slot_horizon_days")
         ] = None,
     ) -> GenerateOut:
-        role = staff.role_for(facility_id, management.MANAGE_ROLES)
-        facility = await management.get_facility(db_session, facility_id)
-        first = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
-        last = first + timedelta(days=(days or settings.slot_horizon_days) - 1)
-        created = await generate_slots(db_session, facility, first, last)
-        record(
-            db_session,
-            staff.actor(role),
-            "slots.generate",
-            "facility",
-            facility.id,
-            facility_id=facility.id,
-            changes={"until": last.isoformat(), "created": created},
+        return await templates.publish_slots(
+            db_session, staff, facility_id, days or settings.slot_horizon_days
         )
-        await db_session.commit()
-        return GenerateOut(first, last, created)
 
     # -- closures
 

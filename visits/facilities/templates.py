@@ -25,6 +25,7 @@ from visits.facilities.slot_generation import (
     slot_capacity,
 )
 from visits.facilities.staff_schemas import (
+    GenerateOut,
     TemplateChangeOut,
     TemplateIn,
     TemplateOut,
@@ -117,6 +118,15 @@ async def _room_in_facility(session: AsyncSession, room_id: uuid.UUID, facility:
     return room
 
 
+async def overlap_problems(
+    session: AsyncSession, facility: Facility, data: TemplateIn
+) -> list[dict[str, object]]:
+    """What ``create_template`` would refuse for overlaps, without saving (for a preview)."""
+    candidate = SlotTemplate(facility_id=facility.id, **msgspec.structs.asdict(data))
+    candidate.id = uuid.uuid4()
+    return await _overlaps(session, candidate, ZoneInfo(facility.timezone))
+
+
 async def create_template(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: TemplateIn
 ) -> SlotTemplate:
@@ -147,6 +157,29 @@ async def create_template(
     )
     await session.commit()
     return template
+
+
+async def publish_slots(
+    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, days: int
+) -> GenerateOut:
+    """Create the missing slots of every active template from today for ``days`` local days
+    (idempotent), audited; commits."""
+    role = staff.role_for(facility_id, MANAGE_ROLES)
+    facility = await get_facility(session, facility_id)
+    first = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
+    last = first + timedelta(days=days - 1)
+    created = await generate_slots(session, facility, first, last)
+    record(
+        session,
+        staff.actor(role),
+        "slots.generate",
+        "facility",
+        facility.id,
+        facility_id=facility.id,
+        changes={"until": last.isoformat(), "created": created},
+    )
+    await session.commit()
+    return GenerateOut(first, last, created)
 
 
 async def get_template(session: AsyncSession, template_id: uuid.UUID) -> SlotTemplate:

@@ -34,7 +34,7 @@ from visits.booking.presenters import visit_out
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
-from visits.calendar.mail import mail_invite_after
+from visits.calendar.mail import mail_invite_with
 from visits.db.models import Facility, Prisoner, Visitor, VisitParty
 from visits.dependencies import AppSettings, DbSession, Notifier, client_address
 from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
@@ -99,16 +99,6 @@ def _on_csrf(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
 
 def _on_sign_in_required(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     return see_other("/sign-in")
-
-
-async def _with_invite_mail(
-    session: DbSession, settings: Settings, visit_id: uuid.UUID, response: Response[Any]
-) -> Response[Any]:
-    """E-mail the invite or cancellation as the API does (when SMTP is configured)."""
-    probe: Response[Any] = Response({"id": str(visit_id)}, status_code=200)
-    await mail_invite_after(session, settings, probe)
-    response.background = probe.background
-    return response
 
 
 def _caller(page: Page) -> service.Caller:
@@ -664,7 +654,7 @@ class WebController(Controller):
             return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
         done = "requested" if visit.status is VisitStatus.REQUESTED else "confirmed"
         redirect = see_other(f"/my-visits/{visit.id}", done=done)
-        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+        return await mail_invite_with(db_session, settings, visit.id, redirect)
 
     @post("/my-visits/{visit_id:uuid}/reschedule")
     async def reschedule(
@@ -689,7 +679,7 @@ class WebController(Controller):
             await db_session.rollback()
             return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
         redirect = see_other(f"/my-visits/{visit.id}", done="rescheduled")
-        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+        return await mail_invite_with(db_session, settings, visit.id, redirect)
 
     @post("/my-visits/{visit_id:uuid}/cancel")
     async def cancel(
@@ -716,7 +706,7 @@ class WebController(Controller):
             await db_session.rollback()
             raise
         redirect = see_other(f"/my-visits/{visit.id}", done="cancelled")
-        return await _with_invite_mail(db_session, settings, visit.id, redirect)
+        return await mail_invite_with(db_session, settings, visit.id, redirect)
 
     @get("/my-visits/{visit_id:uuid}/invite.ics")
     async def invite(

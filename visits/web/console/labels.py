@@ -1,0 +1,127 @@
+"""Words the staff console shows: roles, notices after an action, problems and form fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from visits.enums import StaffRole
+from visits.web.labels import GENERIC_PROBLEM, Gettext
+from visits.web.translations import N_
+
+ROLES = {
+    StaffRole.VISITS_OFFICER: N_("Visits officer"),
+    StaffRole.VISITS_MANAGER: N_("Visits manager"),
+    StaffRole.SAFEGUARDING_LEAD: N_("Safeguarding lead"),
+    StaffRole.ADMIN: N_("Administrator"),
+}
+WEEKDAYS = (
+    N_("Monday"),
+    N_("Tuesday"),
+    N_("Wednesday"),
+    N_("Thursday"),
+    N_("Friday"),
+    N_("Saturday"),
+    N_("Sunday"),
+)
+DONE = {
+    "signed_out": N_("You are signed out."),
+    "room_added": N_("The room was added."),
+    "room_saved": N_("The room was saved. New capacity applies to slots published from now on."),
+    "template_added": N_("The template was saved. Publish the slots to open them for booking."),
+    "published": N_("The slots were published."),
+    "closure_added": N_("The closure was saved. Its booked visits are in the review queue."),
+    "closure_removed": N_("The closure was removed and its slots are open again."),
+    "approved": N_("Decision saved. The household was told."),
+    "rejected": N_("The request was rejected. The household was told."),
+    "cancelled": N_("The visit was cancelled. The household was told."),
+    "overridden": N_("The override was saved with its reason."),
+    "booked": N_("The visit is booked. The household was told."),
+    "requested": N_("The booking was saved as a request for review."),
+}
+PROBLEMS = {
+    "invalid-credentials": N_("The e-mail address or password is wrong."),
+    "rate-limited": N_("There were many attempts in a short time. Please wait a few minutes."),
+    "forbidden": N_("Your role does not allow this here."),
+    "facility-not-found": N_("There is no such facility."),
+    "visit-not-found": N_("There is no such visit."),
+    "room-not-found": N_("There is no such room."),
+    "closure-not-found": N_("There is no such closure."),
+    "slot-not-found": N_("There is no such slot."),
+    "household-not-found": N_("There is no such household."),
+    "slot-full": N_("This slot has just been filled. Please choose another."),
+    "prisoner-busy": N_("The prisoner already has a visit at this time."),
+    "nothing-to-decide": N_("This visit is not waiting for a decision any more."),
+    "nothing-to-override": N_("This rule did not fail for this visit."),
+    "not-cancellable": N_("This visit cannot be cancelled any more."),
+    "template-overlap": N_("The template overlaps another template in this room."),
+}
+FIELD_ERRORS = {
+    "email": N_("Please enter your e-mail address."),
+    "password": N_("Please enter your password."),
+    "name": N_("Please enter a name (up to 200 characters)."),
+    "description": N_("The description is too long."),
+    "features": N_("Please choose features from the list."),
+    "age_bands": N_("Please choose age groups from the list."),
+    "capacity_tables": N_("Please enter a number of tables from 1 to 200."),
+    "capacity_seats": N_("Please enter a number of seats from 1 to 1000."),
+    "capacity_children": N_("Please enter a number of children from 0 to 500."),
+    "room_id": N_("Please choose a room of this facility."),
+    "visit_type": N_("Please choose a kind of visit."),
+    "weekday": N_("Please choose a weekday."),
+    "start_time": N_("Please enter a start time such as 14:30."),
+    "duration_minutes": N_("Please enter a length from 15 to 1440 minutes."),
+    "interval_weeks": N_("Please enter every how many weeks, from 1 to 52."),
+    "valid_from": N_("Please enter the first date, such as 2026-12-01."),
+    "valid_to": N_("The last date must be a date on or after the first date."),
+    "starts_on": N_("Please enter the first closed date."),
+    "ends_on": N_("The last date must be on or after the first date, at most a year later."),
+    "reason": N_("Please give a reason of at least 3 characters."),
+    "decision": N_("Please choose a decision."),
+    "rule_id": N_("Please choose a rule."),
+    "slot_id": N_("Please choose a slot."),
+    "visitor_ids": N_("Please choose who comes."),
+    "prisoner_id": N_("Please choose whom the family visits."),
+    "household": N_("Please enter the household's e-mail address or mobile number."),
+    "support_needs": N_("Support needs can be at most 1000 characters."),
+}
+OVERLAP_MESSAGE = N_("This overlaps another template in the same room (first on %(day)s).")
+
+
+class ConsoleLabels:
+    """Translated console words, for templates: ``console.role(role)``."""
+
+    def __init__(self, gettext: Gettext) -> None:
+        self._ = gettext
+
+    def role(self, key: Any) -> str:
+        text = ROLES.get(key)
+        return self._(text) if text else str(key)
+
+    def weekday(self, number: int) -> str:
+        return self._(WEEKDAYS[number])
+
+    def weekdays(self) -> list[tuple[int, str]]:
+        return [(number, self._(name)) for number, name in enumerate(WEEKDAYS)]
+
+
+def done_message(key: str | None, gettext: Gettext) -> str | None:
+    text = DONE.get(key or "")
+    return gettext(text) if text else None
+
+
+def problem_message(slug: str, gettext: Gettext) -> str:
+    return gettext(PROBLEMS.get(slug, GENERIC_PROBLEM))
+
+
+def field_messages(errors: list[dict[str, Any]], gettext: Gettext) -> dict[str, str]:
+    """One sentence per form field; an overlap names the first day it happens."""
+    result: dict[str, str] = {}
+    for error in errors:
+        name = str(error.get("name", ""))
+        detail = str(error.get("detail", ""))
+        if name == "start_time" and detail.startswith("overlaps"):
+            day = detail.rsplit("first on ", 1)[-1].rstrip(")")
+            result[name] = gettext(OVERLAP_MESSAGE) % {"day": day}
+        elif name not in result:
+            result[name] = gettext(FIELD_ERRORS.get(name, GENERIC_PROBLEM))
+    return result

@@ -1,0 +1,393 @@
+"""Planning pages: rooms and their child-friendly features, slot templates with a week preview
+and publishing, closures with the visits they will flag shown before saving.
+
+Every change goes through the same service functions as the staff API, so roles, validation
+and the audit trail are the API's.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from visits.db.base import utcnow
+from visits.db.models import Closure, Room, SlotTemplate
+from visits.dependencies import AppSettings, DbSession
+from visits.enums import AgeBand, RoomFeature, VisitType
+from visits.errors import ProblemError
+from visits.facilities import closures, management, templates
+from visits.facilities.management import MANAGE_ROLES
+from visits.facilities.staff_schemas import ClosureIn, RoomIn, RoomUpdateIn, TemplateIn
+from visits.validation import parse_body
+from visits.web.console.base import ConsoleController
+from visits.web.console.forms import FormValues, read_form
+from visits.web.console.labels import field_messages
+from visits.web.console.queries import children_per_visit
+from visits.web.console.session import StaffPage
+from visits.web.console.week_preview import week_preview
+from visits.web.labels import Labels
+from visits.web.pages import see_other
+
+FacilityId = FromPath[uuid.UUID]
+CLOCK = re.compile(r"^\d{2}:\d{2}$")
+ROOM_FIELDS = ("name", "description", "capacity_tables", "capacity_seats", "capacity_children")
+TEMPLATE_FIELDS = (
+    "room_id",
+    "visit_type",
+    "weekday",
+    "start_time",
+    "duration_minutes",
+    "interval_weeks",
+    "valid_from",
+    "valid_to",
+    "bookable_by",
+)
+CLOSURE_FIELDS = ("starts_on", "ends_on", "room_id", "reason")
+
+
+def _room_body(form: FormValues) -> dict[str, Any]:
+    return form.present(*ROOM_FIELDS) | {
+        "description": form.get("description"),
+        "features": form.all("features"),
+        "age_bands": form.all("age_bands"),
+    }
+
+
+def room_options(rooms: list[Room]) -> list[tuple[str, str]]:
+    return [(str(room.id), room.name) for room in rooms]
+
+
+async def _rooms(session: DbSession, facility_id: uuid.UUID) -> list[Room]:
+    return list(
+        await session.scalars(
+            sa.select(Room)
+            .where(Room.facility_id == facility_id, Room.is_active)
+            .order_by(Room.name, Room.id)
+        )
+    )
+
+
+class ConsolePlanningController(ConsoleController):
+    path = "/staff/facilities/{facility_id:uuid}"
+
+    # --- rooms ------------------------------------------------------------------------------
+
+    async def _rooms_page(
+        self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
+    ) -> Response[Any]:
+        assert page.facility is not None
+        defaults: dict[str, Any] = {"form": FormValues({}), "errors": {}, "editing": None}
+        return page.render(
+            "console/rooms.html",
+            status=status,
+            rooms=await _rooms(session, page.facility.id),
+            features=list(RoomFeature),
+            age_bands=list(AgeBand),
+            **(defaults | context),
+        )
+
+    @get("/rooms")
+    async def rooms(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        return await self._rooms_page(page, db_session)
+
+    @post("/rooms")
+    async def add_room(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        page.require(facility_id, MANAGE_ROLES)
+        form = await read_form(request)
+        try:
+            body = parse_body(RoomIn, _room_body(form), strict=False)
+            await management.create_room(db_session, page.principal_staff, facility_id, body)
+        except ProblemError as exc:
+            if not exc.errors and exc.slug != "room-exists":
+                raise
+            errors = field_messages(exc.errors or [{"name": "name"}], page._)
+            return await self._rooms_page(page, db_session, status=422, form=form, errors=errors)
+        return see_other(f"/staff/facilities/{facility_id}/rooms", done="room_added")
+
+    @get("/rooms/{room_id:uuid}")
+    async def room(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        room_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        room = await self._room_of(db_session, facility_id, room_id)
+        return page.render(
+            "console/room.html",
+            room=room,
+            form=None,
+            errors={},
+            features=list(RoomFeature),
+            age_bands=list(AgeBand),
+        )
+
+    @post("/rooms/{room_id:uuid}")
+    async def save_room(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        room_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        page.require(facility_id, MANAGE_ROLES)
+        room = await self._room_of(db_session, facility_id, room_id)
+        form = await read_form(request)
+        try:
+            body = parse_body(RoomUpdateIn, _room_body(form), strict=False)
+            await management.update_room(db_session, page.principal_staff, room.id, body)
+        except ProblemError as exc:
+            if not exc.errors:
+                raise
+            await db_session.rollback()
+            return page.render(
+                "console/room.html",
+                status=422,
+                room=room,
+                form=form,
+                errors=field_messages(exc.errors, page._),
+                features=list(RoomFeature),
+                age_bands=list(AgeBand),
+            )
+        return see_other(f"/staff/facilities/{facility_id}/rooms", done="room_saved")
+
+    async def _room_of(
+        self, session: DbSession, facility_id: uuid.UUID, room_id: uuid.UUID
+    ) -> Room:
+        room = await management.get_room(session, room_id)
+        if room.facility_id != facility_id:
+            raise ProblemError(404, "room-not-found", "There is no such room.")
+        return room
+
+    # --- slot templates ---------------------------------------------------------------------
+
+    async def _templates_page(
+        self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
+    ) -> Response[Any]:
+        facility = page.facility
+        assert facility is not None
+        rows = list(
+            await session.scalars(
+                sa.select(SlotTemplate)
+                .where(SlotTemplate.facility_id == facility.id)
+                .order_by(
+                    SlotTemplate.is_active.desc(),
+                    SlotTemplate.weekday,
+                    SlotTemplate.start_time,
+                    SlotTemplate.id,
+                )
+            )
+        )
+        rooms = await _rooms(session, facility.id)
+        defaults: dict[str, Any] = {"form": FormValues({}), "errors": {}, "preview": None}
+        return page.render(
+            "console/templates.html",
+            status=status,
+            templates=rows,
+            rooms=rooms,
+            room_names={room.id: room.name for room in rooms},
+            room_options=room_options(rooms),
+            visit_type_options=[(v.value, Labels(page._).visit_type(v)) for v in VisitType],
+            today=utcnow().astimezone(ZoneInfo(facility.timezone)).date(),
+            horizon_days=page.settings.slot_horizon_days,
+            **(defaults | context),
+        )
+
+    @get("/templates")
+    async def list_templates(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        return await self._templates_page(page, db_session)
+
+    @post("/templates")
+    async def preview_or_save_template(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        """ "Preview" shows the week the template creates; "Save" stores it (managers)."""
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        facility = page.facility
+        assert facility is not None
+        page.require(facility_id, MANAGE_ROLES)
+        form = await read_form(request)
+        try:
+            raw = form.present(*TEMPLATE_FIELDS)
+            if CLOCK.match(raw.get("start_time", "")):  # a time input sends 15:30
+                raw["start_time"] += ":00"
+            body = parse_body(TemplateIn, raw, strict=False)
+            if form.get("action") == "save":
+                await templates.create_template(db_session, page.principal_staff, facility_id, body)
+                return see_other(
+                    f"/staff/facilities/{facility_id}/templates", done="template_added"
+                )
+        except ProblemError as exc:
+            if not exc.errors:
+                raise
+            return await self._templates_page(
+                page,
+                db_session,
+                status=422,
+                form=form,
+                errors=field_messages(exc.errors, page._),
+            )
+        zone = ZoneInfo(facility.timezone)
+        existing = list(
+            await db_session.scalars(
+                sa.select(SlotTemplate).where(SlotTemplate.facility_id == facility_id)
+            )
+        )
+        preview = week_preview(body, existing, zone, utcnow().astimezone(zone).date())
+        overlaps = await templates.overlap_problems(db_session, facility, body)
+        await db_session.commit()  # end the read (SQLite holds its write lock until then)
+        return await self._templates_page(
+            page,
+            db_session,
+            status=422 if overlaps else 200,
+            form=form,
+            preview=preview,
+            errors=field_messages(overlaps, page._),
+        )
+
+    @post("/slots/publish")
+    async def publish(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        published = await templates.publish_slots(
+            db_session, page.principal_staff, facility_id, settings.slot_horizon_days
+        )
+        return see_other(
+            f"/staff/facilities/{facility_id}/templates?created={published.slots_created}",
+            done="published",
+        )
+
+    # --- closures ---------------------------------------------------------------------------
+
+    async def _closures_page(
+        self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
+    ) -> Response[Any]:
+        facility = page.facility
+        assert facility is not None
+        rows = list(
+            await session.scalars(
+                sa.select(Closure)
+                .where(Closure.facility_id == facility.id)
+                .order_by(Closure.starts_on.desc(), Closure.id)
+                .limit(100)
+            )
+        )
+        rooms = await _rooms(session, facility.id)
+        defaults: dict[str, Any] = {
+            "form": FormValues({}),
+            "errors": {},
+            "flagged": None,
+            "children": {},
+        }
+        return page.render(
+            "console/closures.html",
+            status=status,
+            closures=rows,
+            rooms=rooms,
+            room_names={room.id: room.name for room in rooms},
+            room_options=room_options(rooms),
+            zone=facility.timezone,
+            **(defaults | context),
+        )
+
+    @get("/closures")
+    async def list_closures(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        return await self._closures_page(page, db_session)
+
+    @post("/closures")
+    async def preview_or_save_closure(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        """ "Check" lists the booked visits the closure will flag; "Save" closes (managers)."""
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        page.require(facility_id, MANAGE_ROLES)
+        form = await read_form(request)
+        staff = page.principal_staff
+        try:
+            body = parse_body(ClosureIn, form.present(*CLOSURE_FIELDS), strict=False)
+            if form.get("action") == "save":
+                await closures.create_closure(db_session, staff, facility_id, body)
+                return see_other(f"/staff/facilities/{facility_id}/review", done="closure_added")
+            flagged = await closures.preview(db_session, staff, facility_id, body)
+        except ProblemError as exc:
+            if not exc.errors:
+                raise
+            return await self._closures_page(
+                page,
+                db_session,
+                status=422,
+                form=form,
+                errors=field_messages(exc.errors, page._),
+            )
+        children = await children_per_visit(db_session, [f.visit_id for f in flagged])
+        return await self._closures_page(
+            page, db_session, form=form, flagged=flagged, children=children
+        )
+
+    @post("/closures/{closure_id:uuid}/remove")
+    async def remove_closure(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        closure_id: FromPath[uuid.UUID],
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        page.require(facility_id, MANAGE_ROLES)
+        closure = await db_session.get(Closure, closure_id)
+        if closure is None or closure.facility_id != facility_id:
+            raise ProblemError(404, "closure-not-found", "There is no such closure.")
+        await closures.delete_closure(db_session, page.principal_staff, closure_id)
+        return see_other(f"/staff/facilities/{facility_id}/closures", done="closure_removed")

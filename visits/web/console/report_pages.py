@@ -1,0 +1,168 @@
+"""Report pages: the printable day sheet with its CSV, children's contact and capacity alerts,
+and a month's figures as charts with their numbers in tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Request, Response, get
+from litestar.params import FromPath, QueryParameter
+
+from visits.db.base import utcnow
+from visits.dependencies import AppSettings, DbSession
+from visits.facilities import reports
+from visits.people import alerts as facility_alerts
+from visits.web.console.base import ConsoleController
+from visits.web.console.charts import Bar, bar_chart
+from visits.web.console.session import StaffPage
+
+FacilityId = FromPath[uuid.UUID]
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+ALERT_ORDER = ("CF-14", "CF-15", "CF-23", "CF-09")
+
+
+def _percent(share: float) -> str:
+    return f"{round(share * 100)} %"
+
+
+def _previous_and_next(month: str) -> tuple[str, str]:
+    year, number = (int(p) for p in month.split("-"))
+    before = (year - (number == 1), 12 if number == 1 else number - 1)
+    after = (year + (number == 12), 1 if number == 12 else number + 1)
+    return f"{before[0]:04d}-{before[1]:02d}", f"{after[0]:04d}-{after[1]:02d}"
+
+
+class ConsoleReportsController(ConsoleController):
+    path = "/staff/facilities/{facility_id:uuid}"
+
+    @get("/day-sheet")
+    async def day_sheet(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        day: Annotated[date | None, QueryParameter(name="date")] = None,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        facility = page.facility
+        assert facility is not None
+        today = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
+        shown = day or today
+        sheet = await reports.day_sheet(db_session, page.principal_staff, facility_id, shown)
+        return page.render("console/day_sheet.html", sheet=sheet, day=shown, today=today)
+
+    @get("/day-sheet.csv")
+    async def day_sheet_csv(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        day: Annotated[date, QueryParameter(name="date")],
+    ) -> Response[str]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        sheet = await reports.day_sheet(db_session, page.principal_staff, facility_id, day)
+        return Response(
+            reports.day_sheet_csv(sheet),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @get("/alerts")
+    async def alerts(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        facility = page.facility
+        assert facility is not None
+        found = await facility_alerts.facility_alerts(db_session, facility, page.language)
+        groups = [(rule, [a for a in found if a.rule_id == rule]) for rule in ALERT_ORDER]
+        others = [a for a in found if a.rule_id not in ALERT_ORDER]
+        return page.render("console/alerts.html", groups=groups, others=others, total=len(found))
+
+    @get("/figures")
+    async def figures(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        settings: AppSettings,
+        facility_id: FacilityId,
+        month: Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN)] = None,
+    ) -> Response[Any]:
+        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        facility = page.facility
+        assert facility is not None
+        shown = month or f"{utcnow().astimezone(ZoneInfo(facility.timezone)):%Y-%m}"
+        figures = await reports.month_figures(db_session, page.principal_staff, facility_id, shown)
+        _ = page._
+        without = figures.visits - figures.visits_with_children
+        charts = {
+            "children": bar_chart(
+                _("Visits with and without children"),
+                [
+                    Bar(
+                        _("With children"),
+                        figures.visits_with_children,
+                        str(figures.visits_with_children),
+                        True,
+                    ),
+                    Bar(_("Without children"), without, str(without)),
+                ],
+            ),
+            "school": bar_chart(
+                _("Child-friendly slots outside school hours"),
+                [
+                    Bar(
+                        _("Outside school hours"),
+                        figures.share_child_friendly_outside_school_hours,
+                        _percent(figures.share_child_friendly_outside_school_hours),
+                        True,
+                    )
+                ],
+                scale_max=1.0,
+            ),
+            "rooms": bar_chart(
+                _("Utilisation per room"),
+                [
+                    Bar(r.room_name, r.utilisation, _percent(r.utilisation), r.child_friendly)
+                    for r in figures.rooms
+                ],
+                scale_max=1.0,
+            ),
+            "waiting": bar_chart(
+                _("Waiting time from booking or request to the visit"),
+                [Bar(self._bucket(page, b), b.visits, str(b.visits)) for b in figures.waiting],
+            ),
+        }
+        before, after = _previous_and_next(shown)
+        return page.render(
+            "console/figures.html",
+            figures=figures,
+            charts=charts,
+            month=shown,
+            month_start=reports.month_bounds(shown)[0],
+            before=before,
+            after=after,
+            percent=_percent,
+            bucket=lambda b: self._bucket(page, b),
+        )
+
+    @staticmethod
+    def _bucket(page: StaffPage, bucket: reports.WaitingBucket) -> str:
+        if bucket.to_days is None:
+            return page._("%(days)d days or more") % {"days": bucket.from_days}
+        return page._("%(low)d to %(high)d days") % {
+            "low": bucket.from_days,
+            "high": bucket.to_days,
+        }
