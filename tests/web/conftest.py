@@ -6,13 +6,16 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
@@ -35,12 +38,32 @@ CHROMIUM_ARGS = [
 ]
 START_SECONDS = 60
 PAGE_TIMEOUT_MS = 15_000
+BAD_IMPACTS = ("serious", "critical")
+DEMO_STAFF_PASSWORD = "browser test password"
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
     log: Path
+    database: Path
+
+    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Read the server's SQLite database directly (to find what the demo created)."""
+        with closing(sqlite3.connect(self.database)) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def messages_to(self, address: str) -> list[str]:
+        """Purposes of the messages the log channel 'sent' to ``address``, oldest first."""
+        purposes = []
+        for line in self.log.read_text(encoding="utf-8").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "message_logged_not_sent" and event.get("to") == address:
+                purposes.append(str(event.get("purpose")))
+        return purposes
 
     def sign_in_code(self, email: str, after: int = 0) -> str:
         """The newest sign-in code the log channel 'sent' to ``email``, waiting a little."""
@@ -106,6 +129,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "VISITS_SCHEDULER": "off",
         "VISITS_LOG_FORMAT": "json",
         "VISITS_SEED_DEMO": "true",
+        "VISITS_DEMO_STAFF_PASSWORD": DEMO_STAFF_PASSWORD,
     }
     log = home / "server.log"
     with log.open("w", encoding="utf-8") as output:
@@ -119,7 +143,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield Server(url, log)
+        yield Server(url, log, home / "visits.db")
     finally:
         process.terminate()
         try:
@@ -159,14 +183,30 @@ async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
         await chromium.close()
 
 
-async def new_page(browser: Browser, locale: str) -> Page:
-    """A phone-sized page in a fresh context (its own cookies)."""
+async def new_page(browser: Browser, locale: str, *, desktop: bool = False) -> Page:
+    """A phone-sized (or desk-sized) page in a fresh context (its own cookies)."""
     context = await browser.new_context(
         locale=locale,
-        viewport={"width": 412, "height": 915},
+        viewport={"width": 1280, "height": 900} if desktop else {"width": 412, "height": 915},
         accept_downloads=True,
         extra_http_headers={"Accept-Language": locale},
     )
     page = await context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
     return page
+
+
+async def check_page(page: Page, axe_script: Path, name: str) -> None:
+    """No serious or critical axe violation; then a full-page screenshot."""
+    await page.add_script_tag(path=str(axe_script))
+    result: dict[str, Any] = await page.evaluate(
+        "async () => await axe.run(document, {resultTypes: ['violations']})"
+    )
+    bad = [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in result["violations"]
+        if v["impact"] in BAD_IMPACTS
+    ]
+    assert bad == [], f"{name}: {bad}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -6,34 +6,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from playwright.async_api import Browser, Page
 
-from tests.web.conftest import SCREENSHOTS, Server, new_page
+from tests.web.conftest import Server, check_page, new_page
 
 DEMO_EMAIL = "anna.beispiel@example.org"
-BAD_IMPACTS = ("serious", "critical")
 
 
 def read_text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
-
-
-async def check_page(page: Page, axe_script: Path, name: str) -> None:
-    """No serious or critical axe violation; then a full-page screenshot."""
-    await page.add_script_tag(path=str(axe_script))
-    result: dict[str, Any] = await page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
-    bad = [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
-        for v in result["violations"]
-        if v["impact"] in BAD_IMPACTS
-    ]
-    assert bad == [], f"{name}: {bad}"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 async def sign_in(page: Page, server: Server, axe_script: Path, *, shots: bool) -> None:

@@ -154,8 +154,13 @@ class Page:
 
 
 def see_other(
-    path: str, *, done: str | None = None, cookies: list[Cookie] | None = None
+    path: str,
+    *,
+    done: str | None = None,
+    cookies: list[Cookie] | None = None,
+    query: dict[str, str] | None = None,
 ) -> Redirect:
     """A 303 after a POST, so that reloading the next page never repeats the action."""
-    target = f"{path}?{urlencode({'done': done})}" if done else path
+    params = (query or {}) | ({"done": done} if done else {})
+    target = f"{path}?{urlencode(params)}" if params else path
     return Redirect(path=target, status_code=303, cookies=cookies or [])

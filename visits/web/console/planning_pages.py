@@ -203,7 +203,12 @@ class ConsolePlanningController(ConsoleController):
             )
         )
         rooms = await _rooms(session, facility.id)
-        defaults: dict[str, Any] = {"form": FormValues({}), "errors": {}, "preview": None}
+        defaults: dict[str, Any] = {
+            "form": FormValues({}),
+            "errors": {},
+            "preview": None,
+            "created": None,
+        }
         return page.render(
             "console/templates.html",
             status=status,
@@ -226,7 +231,10 @@ class ConsolePlanningController(ConsoleController):
         facility_id: FacilityId,
     ) -> Response[Any]:
         page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        return await self._templates_page(page, db_session)
+        created = request.query_params.get("created", "")
+        return await self._templates_page(
+            page, db_session, created=int(created) if created.isdigit() else None
+        )
 
     @post("/templates")
     async def preview_or_save_template(
@@ -293,8 +301,9 @@ class ConsolePlanningController(ConsoleController):
             db_session, page.principal_staff, facility_id, settings.slot_horizon_days
         )
         return see_other(
-            f"/staff/facilities/{facility_id}/templates?created={published.slots_created}",
+            f"/staff/facilities/{facility_id}/templates",
             done="published",
+            query={"created": str(published.slots_created)},
         )
 
     # --- closures ---------------------------------------------------------------------------
