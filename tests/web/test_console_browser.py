@@ -20,10 +20,14 @@ KAYA = "deniz.kaya@example.org"
 
 
 async def staff_sign_in(page: Page, server: Server, email: str) -> None:
+    """With the keyboard only: type, Tab to the password, Enter."""
     await page.goto(f"{server.url}/staff/sign-in")
-    await page.locator("#email").fill(email)
-    await page.locator("#password").fill(DEMO_STAFF_PASSWORD)
-    await page.locator("main button[type=submit]").click()
+    await page.locator("#email").focus()
+    await page.keyboard.type(email)
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.id") == "password"
+    await page.keyboard.type(DEMO_STAFF_PASSWORD)
+    await page.keyboard.press("Enter")
     await page.wait_for_url(re.compile(r"/staff/facilities/[0-9a-f-]{36}$"))
 
 
