@@ -376,6 +376,12 @@ async def test_a_phone_booking_shows_what_the_family_is_told_and_books(
     assert children_alone.status_code == 200
     assert "The rules do not allow this booking as it is." in children_alone.text
     assert "CF-01" in children_alone.text
+    assert 'name="override_rules"' not in children_alone.text  # CF-01 is the manager's
+    refused = await client.post(
+        base, data=form | {"visitor_ids": [visitors["Mia"], visitors["Leon"]], "action": "book"}
+    )
+    assert refused.status_code == 422
+    assert "CF-01" in refused.text
     assert await db.scalar(sa.select(sa.func.count()).select_from(Visit)) == 2  # the demo's
     await db.commit()
     everyone = list(visitors.values())
@@ -422,3 +428,71 @@ async def test_day_sheet_prints_and_downloads_and_figures_are_charts_with_tables
     alerts = await client.get(f"{base}/alerts")
     assert alerts.status_code == 200
     assert "CF-15" in alerts.text
+
+
+async def test_a_manager_sets_a_rule_aside_for_a_phone_booking_with_a_reason(
+    client: Client, db: AsyncSession
+) -> None:
+    facility_id = await demo_facility(db)
+    household = await db.scalar(
+        sa.select(Household).where(Household.email == "anna.beispiel@example.org")
+    )
+    assert household is not None
+    children = [
+        str(v.id)
+        for v in await db.scalars(
+            sa.select(Visitor).where(
+                Visitor.household_id == household.id, Visitor.given_name.in_(["Mia", "Leon"])
+            )
+        )
+    ]
+    slot = await db.scalar(
+        sa.select(Slot)
+        .where(
+            Slot.visit_type == VisitType.CHILD_FAMILY,
+            Slot.starts_at > utcnow() + timedelta(days=9),
+        )
+        .order_by(Slot.starts_at)
+    )
+    assert slot is not None
+    household_id, slot_id = str(household.id), str(slot.id)
+    await db.commit()
+    token = await staff_signs_in(client, MANAGER)
+    base = f"/staff/facilities/{facility_id}/phone-booking"
+    found = await client.get(base, params={"household": "anna.beispiel@example.org"})
+    prisoner_id = found.text.split('name="prisoner_id"', 1)[1].split('<option value="', 1)[1][:36]
+    form = {
+        "csrf_token": token,
+        "lookup": "anna.beispiel@example.org",
+        "household_id": household_id,
+        "prisoner_id": prisoner_id,
+        "slot_id": slot_id,
+        "visitor_ids": children,
+        "channel": "in_person",
+    }
+    checked = await client.post(base, data=form | {"action": "check"})
+    assert 'name="override_rules" value="CF-01"' in checked.text
+    no_reason = await client.post(
+        base, data=form | {"action": "book", "override_rules": "CF-01", "override_reason": ""}
+    )
+    assert no_reason.status_code == 422
+    assert await db.scalar(sa.select(sa.func.count()).select_from(Visit)) == 2
+    await db.commit()
+    booked = await client.post(
+        base,
+        data=form
+        | {
+            "action": "book",
+            "override_rules": "CF-01",
+            "override_reason": "The grandmother waits at the gate; the social worker agreed",
+        },
+        follow_redirects=False,
+    )
+    assert booked.status_code == 303, booked.text
+    visit = await db.scalar(sa.select(Visit).where(Visit.household_id == household.id))
+    assert visit is not None
+    assert visit.status is VisitStatus.CONFIRMED
+    assert visit.channel is Channel.IN_PERSON
+    await db.commit()
+    page = await client.get(booked.headers["location"])
+    assert "The grandmother waits at the gate" in page.text

@@ -7,7 +7,7 @@ from typing import Any
 from litestar import Controller, Request, Response
 from litestar.exceptions import NotFoundException, ValidationException
 
-from visits.errors import ProblemError
+from visits.errors import ProblemError, log
 from visits.settings import Settings
 from visits.web.console.labels import problem_message
 from visits.web.console.session import StaffPage, StaffSignInRequired
@@ -50,6 +50,13 @@ def _on_csrf(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     return _problem_page(request, 403, message)
 
 
+def _on_crash(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Logged with its traceback as the API does; staff get a page, never a trace."""
+    log.error("unhandled_exception", path=request.url.path, method=request.method, exc_info=exc)
+    page = _bare_page(request)
+    return _problem_page(request, 500, problem_message("internal-error", page._))
+
+
 def _on_sign_in_required(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     return see_other("/staff/sign-in")
 
@@ -65,4 +72,5 @@ class ConsoleController(Controller):
         ValidationException: _on_invalid,
         CsrfRejected: _on_csrf,
         StaffSignInRequired: _on_sign_in_required,
+        Exception: _on_crash,
     }

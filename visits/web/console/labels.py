@@ -54,6 +54,10 @@ PROBLEMS = {
     "nothing-to-override": N_("This rule did not fail for this visit."),
     "not-cancellable": N_("This visit cannot be cancelled any more."),
     "template-overlap": N_("The template overlaps another template in this room."),
+    "internal-error": N_(
+        "Something went wrong on our side and was logged. Please open the page again to see "
+        "whether the change was saved before you repeat it."
+    ),
 }
 FIELD_ERRORS = {
     "email": N_("Please enter your e-mail address."),

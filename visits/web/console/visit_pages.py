@@ -18,7 +18,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath, QueryParameter
 
 from visits.booking import service, staff_actions
-from visits.booking.facts import judge, load_visitors
+from visits.booking.facts import Verdict, judge, load_visitors
 from visits.booking.presenters import notify_household
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import Reason, StaffBookIn
@@ -467,15 +467,7 @@ class ConsoleVisitsController(ConsoleController):
         )
         roles = _roles(page, facility_id)
         if form.get("action") != "book":
-            visitors = await load_visitors(db_session, booking.visitor_ids, booking.household_id)
-            verdict = await judge(
-                db_session,
-                slot_id=booking.slot_id,
-                prisoner_id=booking.prisoner_id,
-                visitors=visitors,
-                channel=BookableBy.STAFF,
-            )
-            await db_session.commit()
+            verdict = await _staff_verdict(db_session, booking)
             return await self._booking_page(
                 page,
                 db_session,
@@ -505,17 +497,7 @@ class ConsoleVisitsController(ConsoleController):
             errors = {"slot_id": problem_message(exc.slug, page._)}
             checked = None
             if exc.slug == "booking-refused":
-                visitors = await load_visitors(
-                    db_session, booking.visitor_ids, booking.household_id
-                )
-                verdict = await judge(
-                    db_session,
-                    slot_id=booking.slot_id,
-                    prisoner_id=booking.prisoner_id,
-                    visitors=visitors,
-                    channel=BookableBy.STAFF,
-                )
-                await db_session.commit()
+                verdict = await _staff_verdict(db_session, booking)
                 checked = explain(verdict.results, roles, page.language)
                 errors = {"slot_id": page._("The rules do not allow this booking as it is.")}
             return await self._booking_page(
@@ -531,6 +513,20 @@ class ConsoleVisitsController(ConsoleController):
         done = "requested" if visit.status is VisitStatus.REQUESTED else "booked"
         redirect = see_other(f"/staff/facilities/{facility_id}/visits/{visit.id}", done=done)
         return await mail_invite_with(db_session, settings, visit.id, redirect)
+
+
+async def _staff_verdict(session: DbSession, booking: StaffBookIn) -> Verdict:
+    """Every rule for the booking as staff would make it; ends the read transaction."""
+    visitors = await load_visitors(session, booking.visitor_ids, booking.household_id)
+    verdict = await judge(
+        session,
+        slot_id=booking.slot_id,
+        prisoner_id=booking.prisoner_id,
+        visitors=visitors,
+        channel=BookableBy.STAFF,
+    )
+    await session.commit()
+    return verdict
 
 
 def _checked(struct_type: type[msgspec.Struct], raw: dict[str, Any]) -> Any:
