@@ -22,6 +22,7 @@ from visits.errors import ProblemError
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import read_form
 from visits.web.console.labels import problem_message
+from visits.web.console.queries import awaiting_review
 from visits.web.console.session import (
     StaffPage,
     cleared_staff_session_cookie,
@@ -29,20 +30,6 @@ from visits.web.console.session import (
 )
 from visits.web.pages import see_other
 from visits.web.security import is_secure
-
-
-async def review_count(session: DbSession, facility_id: uuid.UUID) -> int:
-    """Requests and flagged visits waiting for staff."""
-    count = await session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Visit)
-        .where(
-            Visit.facility_id == facility_id,
-            Visit.needs_review,
-            Visit.status.in_((VisitStatus.REQUESTED, VisitStatus.CONFIRMED)),
-        )
-    )
-    return count or 0
 
 
 class ConsoleHomeController(ConsoleController):
@@ -143,6 +130,8 @@ class ConsoleHomeController(ConsoleController):
         return page.render(
             "console/overview.html",
             today=today,
-            waiting=await review_count(db_session, facility_id),
+            waiting=await db_session.scalar(
+                sa.select(sa.func.count()).select_from(Visit).where(awaiting_review(facility_id))
+            ),
             visits_today=visits_today or 0,
         )

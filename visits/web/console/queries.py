@@ -8,8 +8,18 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.db.models import Household, VisitParty
+from visits.db.models import Household, Visit, VisitParty
+from visits.enums import VisitStatus
 from visits.validation import normalise_email, normalise_mobile
+
+
+def awaiting_review(facility_id: uuid.UUID) -> sa.ColumnElement[bool]:
+    """Requests and booked visits flagged for staff: the review queue."""
+    return sa.and_(
+        Visit.facility_id == facility_id,
+        Visit.needs_review,
+        Visit.status.in_((VisitStatus.REQUESTED, VisitStatus.CONFIRMED)),
+    )
 
 
 async def children_per_visit(

@@ -21,7 +21,7 @@ from visits.booking import service, staff_actions
 from visits.booking.facts import Verdict, judge, load_visitors
 from visits.booking.presenters import notify_household
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
-from visits.booking.schemas import Reason, StaffBookIn
+from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
 from visits.calendar.mail import mail_invite_with
 from visits.db.base import utcnow
 from visits.db.models import (
@@ -45,7 +45,7 @@ from visits.web.console.base import ConsoleController
 from visits.web.console.explain import deciding_role, explain
 from visits.web.console.forms import FormValues, read_form
 from visits.web.console.labels import field_messages, problem_message
-from visits.web.console.queries import children_per_visit, find_household
+from visits.web.console.queries import awaiting_review, children_per_visit, find_household
 from visits.web.console.session import StaffPage
 from visits.web.pages import see_other
 
@@ -57,11 +57,6 @@ BOOKING_WEEKS = 8
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     decision: Annotated[str, msgspec.Meta(pattern="^(approve|reject|cancel)$")]
-    reason: Reason
-
-
-class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
-    rule_id: Annotated[str, msgspec.Meta(pattern=r"^CF-[0-9A-Za-z]{2,4}$")]
     reason: Reason
 
 
@@ -96,11 +91,7 @@ class ConsoleVisitsController(ConsoleController):
         offset: Offset = 0,
     ) -> Response[Any]:
         page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        waiting = sa.and_(
-            Visit.facility_id == facility_id,
-            Visit.needs_review,
-            Visit.status.in_((VisitStatus.REQUESTED, VisitStatus.CONFIRMED)),
-        )
+        waiting = awaiting_review(facility_id)
         total = await db_session.scalar(
             sa.select(sa.func.count()).select_from(Visit).where(waiting)
         )
@@ -219,9 +210,7 @@ class ConsoleVisitsController(ConsoleController):
         visit = await _visit_at(db_session, facility_id, visit_id)
         form = await read_form(request)
         try:
-            body = msgspec.convert(
-                _checked(DecisionIn, form.present("decision", "reason")), DecisionIn
-            )
+            body = parse_body(DecisionIn, form.present("decision", "reason"), strict=False)
         except ProblemError as exc:
             errors = field_messages(exc.errors, page._)
             return await self._visit_page(
@@ -289,9 +278,7 @@ class ConsoleVisitsController(ConsoleController):
         visit = await _visit_at(db_session, facility_id, visit_id)
         form = await read_form(request)
         try:
-            body = msgspec.convert(
-                _checked(OverrideIn, form.present("rule_id", "reason")), OverrideIn
-            )
+            body = parse_body(OverrideIn, form.present("rule_id", "reason"), strict=False)
             await staff_actions.override_rule(
                 db_session,
                 page.principal_staff,
@@ -446,7 +433,7 @@ class ConsoleVisitsController(ConsoleController):
                 {"rule_id": rule, "reason": form.get("override_reason")} for rule in overrides
             ]
         try:
-            body = _checked(StaffBookIn, raw)
+            booking = parse_body(StaffBookIn, raw, strict=False)
         except ProblemError as exc:
             errors = field_messages(exc.errors, page._)
             if any(e.get("name") == "overrides" for e in exc.errors):
@@ -454,7 +441,6 @@ class ConsoleVisitsController(ConsoleController):
             return await self._booking_page(
                 page, db_session, lookup=lookup, status=422, form=form, errors=errors
             )
-        booking = msgspec.convert(body, StaffBookIn)
         slot = await db_session.get(Slot, booking.slot_id)
         if slot is None or slot.facility_id != facility_id:
             errors = {"slot_id": page._("Please choose a slot.")}
@@ -527,8 +513,3 @@ async def _staff_verdict(session: DbSession, booking: StaffBookIn) -> Verdict:
     )
     await session.commit()
     return verdict
-
-
-def _checked(struct_type: type[msgspec.Struct], raw: dict[str, Any]) -> Any:
-    """``parse_body`` for form values (strings), keeping the API's rules."""
-    return parse_body(struct_type, raw, strict=False)
