@@ -12,11 +12,7 @@ from advanced_alchemy.extensions.litestar import (
 )
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Contact, SecurityScheme
 
-from visits import __version__
 from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
 from visits.booking.controllers import HouseholdVisitController, StaffVisitController
 from visits.calendar.controllers import (
@@ -32,7 +28,9 @@ from visits.facilities.staff_controllers import StaffFacilityController
 from visits.health import health, ready
 from visits.logging import configure_logging
 from visits.notify.channels import notifier_for
+from visits.openapi import declare_common_problems, openapi_config, reference_assets
 from visits.people.controllers import StaffPeopleController
+from visits.requests import MAX_BODY_BYTES, VisitsRequest
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
 from visits.web import WebController, static_files, template_config
@@ -68,7 +66,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         create_all=False,
         set_default_exception_handler=False,
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             health,
             ready,
@@ -88,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             WebController,
             *CONSOLE_CONTROLLERS,
             static_files(),
+            reference_assets(),
         ],
         dependencies=APP_DEPENDENCIES,
         state=State(
@@ -101,29 +100,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="visits",
-            version=__version__,
-            description=(
-                "Visit scheduling for child-friendly prison visits. Errors are RFC 9457 "
-                "problem documents (application/problem+json)."
-            ),
-            contact=Contact(name="visits maintainers"),
-            components=Components(
-                security_schemes={
-                    "bearerAuth": SecurityScheme(
-                        type="http",
-                        scheme="bearer",
-                        description=(
-                            "A token from POST /api/v1/auth/household/verify (households) or "
-                            "POST /api/v1/auth/staff/sign-in (staff)."
-                        ),
-                    )
-                }
-            ),
-            path="/schema",
-            render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
-        ),
+        openapi_config=openapi_config(),
         logging_config=None,  # configure_logging owns logging
+        request_class=VisitsRequest,
+        request_max_body_size=MAX_BODY_BYTES,
         debug=False,
     )
+    declare_common_problems(app)
+    return app

@@ -7,6 +7,8 @@ Handlers declare ``data: SkipValidation[SomeStruct]`` (the OpenAPI schema stays 
 from __future__ import annotations
 
 import re
+import zoneinfo
+from functools import cache
 from typing import Any, TypeVar
 
 import msgspec
@@ -85,3 +87,59 @@ def normalise_mobile(value: str, default_region: str = "DE") -> str:
     ):
         raise ValueError("is not a mobile number (codes are sent by SMS)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Texts that end up in calendar lines, e-mail headers, SMS and CSV files must not carry control
+# characters: a CR/LF in a room name would end a calendar line and break a feed for good.
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f\u2028\u2029]*$"
+_NO_CONTROLS_BUT_NEWLINE = r"^[^\x00-\x08\x0b-\x1f\x7f\u2028\u2029]*$"
+
+
+def single_line(max_length: int, *, min_length: int = 1) -> msgspec.Meta:
+    """A one-line text: no control characters (no CR, LF or tab), bounded length."""
+    return msgspec.Meta(
+        min_length=min_length,
+        max_length=max_length,
+        pattern=_NO_CONTROLS,
+        description=f"One line, {min_length} to {max_length} characters, no control characters.",
+    )
+
+
+def multi_line(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
+    """A text that may have line breaks (LF) but no other control characters."""
+    return msgspec.Meta(
+        min_length=min_length,
+        max_length=max_length,
+        pattern=_NO_CONTROLS_BUT_NEWLINE,
+        description=f"Up to {max_length} characters; line breaks allowed, no other controls.",
+    )
+
+
+TIME_ZONE_META = msgspec.Meta(
+    min_length=1,
+    max_length=64,
+    pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$",
+    description="An IANA time zone name, e.g. Europe/Berlin.",
+    examples=["Europe/Berlin"],
+)
+EMAIL_META = msgspec.Meta(
+    max_length=254,
+    extra_json_schema={"format": "email"},
+    examples=["anna.beispiel@example.org"],
+)
+E164_META = msgspec.Meta(
+    max_length=32,
+    description="A mobile number; national numbers are read in the facility's country and "
+    "stored in E.164 form (+4915123456789).",
+    examples=["+4915123456789"],
+)
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether ``name`` is an IANA time zone this machine's tz database knows."""
+    return name in _time_zones()
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
