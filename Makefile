@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint format migrate demo clean
+.PHONY: run test fuzz install lint format migrate demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visits needs Python 3.11 or newer (set PYTHON=...)")'
@@ -22,6 +22,20 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# schemathesis runs from a virtualenv of its own (it only speaks HTTP to the servers it fuzzes);
+# FUZZ_PYTHON picks its interpreter (not CPython 3.11.7 or 3.12.1: see README, Tests).
+FUZZ_PYTHON ?= python3
+FUZZ_VENV   := .venv-fuzz
+FUZZ_STAMP  := $(FUZZ_VENV)/.installed-stamp
+
+$(FUZZ_STAMP):
+	$(FUZZ_PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install --quiet "schemathesis>=4.32,<5"
+	@touch $(FUZZ_STAMP)
+
+fuzz: $(STAMP) $(FUZZ_STAMP)
+	FUZZ_SCHEMATHESIS=$(FUZZ_VENV)/bin/schemathesis $(BIN)/python -m tests.fuzz_api $(FUZZ_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,4 +53,4 @@ demo: $(STAMP)
 	$(BIN)/visits demo seed
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(FUZZ_VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts

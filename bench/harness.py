@@ -70,8 +70,12 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def servers(database_url: str, count: int, data_dir: Path) -> Iterator[list[str]]:
-    """``count`` server processes sharing ``database_url``; yields their base URLs."""
+def servers(
+    database_url: str, count: int, data_dir: Path, settings: dict[str, str] | None = None
+) -> Iterator[list[str]]:
+    """``count`` server processes sharing ``database_url``; yields their base URLs.
+
+    ``settings`` are extra ``VISITS_*`` variables (e.g. to seed the demo)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VISITS_")}
     env |= {
         "VISITS_DATABASE_URL": database_url,
@@ -80,6 +84,7 @@ def servers(database_url: str, count: int, data_dir: Path) -> Iterator[list[str]
         "VISITS_LOG_LEVEL": "WARNING",
         "VISITS_DATA_DIR": str(data_dir),
     }
+    env |= settings or {}
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
     try:

@@ -168,7 +168,7 @@ def _common_slugs(handler: HTTPRouteHandler, path: str) -> list[str]:
     slugs = ["invalid-parameters"]
     if handler.http_methods & {"POST", "PUT", "PATCH"}:
         slugs.append("invalid-request")
-    if guards & {"household_guard", "staff_guard"}:
+    if handler.resolve_security() or guards & {"household_guard", "staff_guard"}:
         slugs.append("unauthenticated")
     if "staff_guard" in guards:
         slugs.append("forbidden")
