@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.models import Closure, Facility, Room, Slot, SlotTemplate
 from visits.enums import SlotStatus, VisitType
-from visits.facilities.slot_generation import generate_slots, local_to_utc, occurrences
+from visits.facilities.slot_generation import Occurrence, generate_slots, local_to_utc, occurrences
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LONDON = ZoneInfo("Europe/London")
@@ -28,7 +28,7 @@ def weekly(
     valid_from: date | None = None,
     valid_to: date | None = None,
     minutes: int = 120,
-) -> list:
+) -> list[Occurrence]:
     return occurrences(
         weekday=weekday,
         start_time=at,
@@ -79,6 +79,28 @@ def test_a_start_inside_the_spring_gap_moves_forward_by_the_gap() -> None:
 def test_an_ambiguous_autumn_start_is_the_first_occurrence() -> None:
     starts = local_to_utc(date(2026, 10, 25), time(2, 30), BERLIN)
     assert starts == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, not 02:30 CET
+
+
+@pytest.mark.parametrize(
+    ("zone", "at", "first", "gap"),
+    [
+        # Berlin repeats 02:00-03:00 and skips 02:00-03:00; London repeats and skips 01:00-02:00.
+        (BERLIN, time(2, 30), "2027-10-31T02:30:00+02:00", "2027-03-28T03:30:00+02:00"),
+        (LONDON, time(1, 30), "2027-10-31T01:30:00+01:00", "2027-03-28T02:30:00+01:00"),
+    ],
+    ids=str,
+)
+def test_the_2027_change_days_in_berlin_and_london(
+    zone: ZoneInfo, at: time, first: str, gap: str
+) -> None:
+    (autumn,) = weekly(6, at, date(2027, 10, 31), date(2027, 10, 31), zone, minutes=60)
+    assert autumn.starts_at.astimezone(zone).isoformat() == first  # the first occurrence
+    assert autumn.ends_at - autumn.starts_at == timedelta(minutes=60)
+    ends = autumn.ends_at.astimezone(zone)
+    assert (ends.time(), ends.fold) == (at, 1)  # the same wall time, its second occurrence
+    (spring,) = weekly(6, at, date(2027, 3, 28), date(2027, 3, 28), zone, minutes=60)
+    assert spring.starts_at.astimezone(zone).isoformat() == gap  # moved forward by the gap
+    assert spring.local_date == date(2027, 3, 28)
 
 
 def test_duration_is_elapsed_time_across_the_change() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -34,6 +34,7 @@ from visits.rules.ages import age_on
 from visits.rules.allowances import entitlement_window, ledger_for
 from visits.rules.decision import Decision, Override, decide
 from visits.rules.engine import evaluate
+from visits.rules.local_time import instant, on_wall
 from visits.rules.model import (
     BookingContext,
     HouseholdHistory,
@@ -87,10 +88,8 @@ def local_month(day: date) -> date:
 
 
 def _bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    return (
-        datetime.combine(first, time(), zone).astimezone(UTC),
-        datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC),
-    )
+    """The UTC instants from the local midnight starting ``first`` to the one ending ``last``."""
+    return instant(first, time(), zone), instant(last + timedelta(days=1), time(), zone)
 
 
 async def _prisoner_facts(
@@ -231,7 +230,8 @@ async def judge(
         )
     zone = ZoneInfo(facility.timezone)
     profile = facility_profile(facility)
-    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    # Local on the facility's wall clock, each with its own offset; the rules compare them in UTC.
+    start, end = on_wall(slot.starts_at, zone), on_wall(slot.ends_at, zone)
     visit_day = start.date()
     members = await _party(session, visitors, prisoner, visit_day)
     own = own_usage or Usage(0, 0, 0)

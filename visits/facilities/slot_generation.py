@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.db.base import utcnow
 from visits.db.models import Closure, Facility, Room, Slot, SlotTemplate
 from visits.enums import SlotStatus
+from visits.rules.local_time import instant
 
 INSERT_CHUNK = 500  # rows per INSERT, well below SQLite's bound-parameter limit
 
@@ -38,11 +39,9 @@ class Occurrence:
 
 
 def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time, by the rules in the module docstring."""
-    wall = datetime.combine(day, at)
-    # fold=0 picks the first of two ambiguous times, and the pre-transition offset for a
-    # non-existent one, which lands after the gap: exactly the documented choices.
-    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    """The UTC instant of a local wall-clock time, by the rules in the module docstring (the
+    rule engine reads school hours and other windows by the same rules)."""
+    return instant(day, at, zone)
 
 
 def occurrences(

@@ -9,7 +9,7 @@ languages; a ``Localised`` value fills each language with its own words.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import NamedTuple
 
 from visits.enums import VisitType
@@ -556,3 +556,13 @@ def day_text(day: date) -> Localised:
 
 def clock(moment: time) -> str:
     return moment.strftime("%H:%M")
+
+
+def wall_clock(moment: datetime) -> str:
+    """An aware local time as the clock reads it. A reading the clock shows twice that day (the
+    repeated autumn hour) carries its UTC offset, so "02:30 to 02:30" cannot be misread."""
+    shown = clock(moment.time())
+    if moment.replace(fold=0).utcoffset() == moment.replace(fold=1).utcoffset():
+        return shown
+    offset = moment.strftime("%z")
+    return f"{shown} (UTC{offset[:3]}:{offset[3:]})"

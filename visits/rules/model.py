@@ -7,7 +7,7 @@ A result's staff text may name a safeguarding reason; what a family may see is a
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,7 @@ from visits.enums import (
     StaffRole,
     VisitType,
 )
+from visits.rules.local_time import elapsed_minutes, on_wall, utc
 from visits.rules.profiles import Profile
 from visits.rules.severity import Severity
 
@@ -149,7 +150,9 @@ def _require_aware(moment: datetime, name: str) -> None:
 class SlotFacts(msgspec.Struct, frozen=True, kw_only=True):
     """The slot as booked: ``start``/``end`` aware, in the facility's time zone.
 
-    ``remaining_*`` is capacity left after every other active booking (holds included).
+    ``remaining_*`` is capacity left after every other active booking (holds included). Rules
+    compare and measure ``start_utc``/``end_utc``: the local datetimes share one ``tzinfo`` and
+    would compare by wall clock, blind to the repeated autumn hour (see ``local_time``).
     """
 
     start: datetime
@@ -166,20 +169,42 @@ class SlotFacts(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         _require_aware(self.start, "start")
         _require_aware(self.end, "end")
-        if self.end <= self.start:
+        if self.end_utc <= self.start_utc:
             raise ValueError("a slot ends after it starts")
+
+    @property
+    def zone(self) -> tzinfo:
+        """The facility's time zone, whose wall clock local rules read."""
+        zone = self.start.tzinfo
+        assert zone is not None  # checked in __post_init__
+        return zone
+
+    @property
+    def start_utc(self) -> datetime:
+        return utc(self.start)
+
+    @property
+    def end_utc(self) -> datetime:
+        return utc(self.end)
+
+    @property
+    def local_start(self) -> datetime:
+        """The start as the facility's clock shows it (for display and for reading the hour)."""
+        return on_wall(self.start, self.zone)
+
+    @property
+    def local_end(self) -> datetime:
+        return on_wall(self.end, self.zone)
 
     @property
     def visit_date(self) -> date:
         """The local date of the visit: every age is computed on it (CF-06)."""
-        return self.start.date()
+        return self.local_start.date()
 
     @property
     def minutes(self) -> int:
         """Elapsed minutes, correct across a daylight-saving change."""
-        # Aware datetimes sharing one tzinfo subtract as wall-clock times; UTC gives elapsed time.
-        elapsed = self.end.astimezone(UTC) - self.start.astimezone(UTC)
-        return int(elapsed.total_seconds() // 60)
+        return elapsed_minutes(self.start, self.end)
 
 
 class PrisonerFacts(msgspec.Struct, frozen=True, kw_only=True):

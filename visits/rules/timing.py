@@ -1,27 +1,35 @@
 """D. Timing (CF-16, CF-17, CF-BW): school hours, times of day for young children, booking window.
 
-All times are the facility's local wall-clock times on the visit date.
+Windows such as school hours are the facility's wall-clock times on the visit date. Each bound
+becomes the instant it names (``local_time.instant``) and is compared with the slot's UTC start
+and end, so a slot in the repeated autumn hour, or across the spring gap, is judged by when it
+really happens.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from visits.enums import BookableBy
 from visits.rules.allowances import CHILD_SESSION_TYPES
-from visits.rules.messages import clock, day_text, say
+from visits.rules.local_time import instant, on_wall, utc
+from visits.rules.messages import clock, day_text, say, wall_clock
 from visits.rules.model import BookingContext, RuleResult, SlotFacts
 from visits.rules.party import Party
+from visits.rules.profiles import Profile
 from visits.rules.results import result
 from visits.rules.severity import Severity
 
 
-def _wall(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=None)
-
-
-def _at(slot: SlotFacts, moment: time) -> datetime:
-    return datetime.combine(slot.visit_date, moment)
+def during_school_hours(start: datetime, end: datetime, zone: tzinfo, profile: Profile) -> bool:
+    """Whether a visit from ``start`` to ``end`` overlaps school hours on a school day in
+    ``zone`` (CF-16; the figures count child-friendly slots outside them the same way)."""
+    day = on_wall(start, zone).date()
+    if not profile.is_school_day(day):
+        return False
+    school_start = instant(day, profile.school_day_start, zone)
+    school_end = instant(day, profile.school_day_end, zone)
+    return utc(start) < school_end and utc(end) > school_start
 
 
 def school_hours(party: Party, slot: SlotFacts) -> RuleResult:
@@ -38,10 +46,7 @@ def school_hours(party: Party, slot: SlotFacts) -> RuleResult:
         if profile.school_age_min <= p.age <= profile.school_age_max
     ]
     school_day = profile.is_school_day(slot.visit_date)
-    overlaps = _wall(slot.start) < _at(slot, profile.school_day_end) and _wall(slot.end) > _at(
-        slot, profile.school_day_start
-    )
-    clash = bool(pupils) and school_day and overlaps
+    clash = bool(pupils) and during_school_hours(slot.start, slot.end, slot.zone, profile)
     params = {
         "school_age_children": pupils,
         "school_day": school_day,
@@ -63,8 +68,8 @@ def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
     or ends after ``young_latest``."""
     profile = party.profile
     young = [p.member.visitor_id for p in party.children if p.age < profile.young_age]
-    early = _wall(slot.start) < _at(slot, profile.young_earliest)
-    late = _wall(slot.end) > _at(slot, profile.young_latest)
+    early = slot.start_utc < instant(slot.visit_date, profile.young_earliest, slot.zone)
+    late = slot.end_utc > instant(slot.visit_date, profile.young_latest, slot.zone)
     params = {
         "young_children": young,
         "earliest": clock(profile.young_earliest),
@@ -77,8 +82,8 @@ def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
         young_age=profile.young_age,
         earliest=clock(profile.young_earliest),
         latest=clock(profile.young_latest),
-        start=clock(slot.start.time()),
-        end=clock(slot.end.time()),
+        start=wall_clock(slot.local_start),
+        end=wall_clock(slot.local_end),
     )
     return result("CF-17", text, passed=False, params=params)
 
@@ -89,9 +94,8 @@ def booking_window(slot: SlotFacts, context: BookingContext) -> RuleResult:
     profile = context.profile
     public = context.channel is BookableBy.PUBLIC
     severity = Severity.HARD if public else Severity.SOFT
-    now_local = context.now.astimezone(slot.start.tzinfo)
-    until = slot.start.astimezone(UTC) - context.now.astimezone(UTC)
-    days_ahead = (slot.visit_date - now_local.date()).days
+    until = slot.start_utc - utc(context.now)
+    days_ahead = (slot.visit_date - on_wall(context.now, slot.zone).date()).days
     params = {
         "min_notice_hours": profile.min_notice_hours,
         "max_days_ahead": profile.max_days_ahead,

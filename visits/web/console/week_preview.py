@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from visits.db.models import SlotTemplate
@@ -129,7 +129,7 @@ def week_preview(
             monday + timedelta(days=n),
             sorted(
                 (s for s in week if s.local_start.date() == monday + timedelta(days=n)),
-                key=lambda s: (s.local_start, not s.is_new),
+                key=lambda s: (s.local_start.astimezone(UTC), not s.is_new),
             ),
         )
         for n in range(7)
