@@ -91,8 +91,16 @@ def normalise_mobile(value: str, default_region: str = "DE") -> str:
 
 # Texts that end up in calendar lines, e-mail headers, SMS and CSV files must not carry control
 # characters: a CR/LF in a room name would end a calendar line and break a feed for good.
-_NO_CONTROLS = r"^[^\x00-\x1f\x7f\u2028\u2029]*$"
-_NO_CONTROLS_BUT_NEWLINE = r"^[^\x00-\x08\x0b-\x1f\x7f\u2028\u2029]*$"
+# ``(?![\s\S])`` is "end of text" in Python and ECMA patterns alike (Python's ``$`` also matches
+# before a final line break, which must not slip through). C0 and C1 controls are refused.
+_END = r"(?![\s\S])"
+_NO_CONTROLS = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*" + _END
+_NO_CONTROLS_BUT_NEWLINE = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]*" + _END
+
+
+def browser_text(value: str) -> str:
+    """A form field as the schemas expect it: browsers send a textarea's line breaks as CRLF."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def single_line(max_length: int, *, min_length: int = 1) -> msgspec.Meta:
@@ -118,13 +126,13 @@ def multi_line(max_length: int, *, min_length: int = 0) -> msgspec.Meta:
 TIME_ZONE_META = msgspec.Meta(
     min_length=1,
     max_length=64,
-    pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$",
+    pattern=r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*" + _END,
     description="An IANA time zone name, e.g. Europe/Berlin.",
     examples=["Europe/Berlin"],
 )
 EMAIL_META = msgspec.Meta(
     max_length=254,
-    extra_json_schema={"format": "email"},
+    extra_json_schema={"format": "email", "extra": {"format": "email"}},
     examples=["anna.beispiel@example.org"],
 )
 E164_META = msgspec.Meta(

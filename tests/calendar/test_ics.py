@@ -143,13 +143,14 @@ def test_folding_at_75_octets_keeps_every_character_whole_and_escaping_round_tri
         "Familienzimmer\\; Spielecke\\, Wickeltisch\\, Bücher und Sofas\\, Haus Ä"
     ]
     assert values(event, "DESCRIPTION")[0].endswith("\\\\ Ende\\nzweite Zeile")
+    one_line = text.replace("\n", " ")  # titles are kept on one line
     for parsed in (icalendar.Calendar.from_ical(data).events[0],):
-        assert str(parsed["SUMMARY"]) == text
+        assert str(parsed["SUMMARY"]) == one_line
         assert str(parsed["DESCRIPTION"]) == text
         assert str(parsed["LOCATION"]) == location
         assert parsed["ATTENDEE"].params["CN"] == name
     other = vobject.readOne(data.decode())
-    assert other.vevent.summary.value == text
+    assert other.vevent.summary.value == one_line
     assert other.vevent.location.value == location
     assert other.vevent.attendee.params["CN"] == [name]
 

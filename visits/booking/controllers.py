@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, QueryParameter, SkipValidation
+from litestar.datastructures import ResponseHeader
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, HeaderParameter, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +30,8 @@ from visits.booking import checks, idempotency, service, staff_actions
 from visits.booking.presenters import notify_household, visit_out
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import (
-    AnnotatedSlot,
+    MAX_PARTY,
+    AnnotatedSlotPage,
     AttendanceIn,
     CancelIn,
     CheckIn,
@@ -40,6 +43,7 @@ from visits.booking.schemas import (
     StaffBookIn,
     StaffCancelIn,
     VisitOut,
+    VisitPage,
 )
 from visits.calendar.mail import mail_invite_after
 from visits.db.models import Household, Slot, Visit
@@ -47,17 +51,55 @@ from visits.dependencies import AppSettings, DbSession, Notifier
 from visits.enums import Channel, RoomFeature, StaffRole, VisitStatus, VisitType
 from visits.errors import ProblemError
 from visits.facilities import queries
+from visits.facilities.controllers import DEFAULT_SLOT_DAYS, MAX_SLOT_DAYS
+from visits.facilities.staff_schemas import EARLIEST_DATE, LATEST_DATE
 from visits.i18n import negotiate_language
 from visits.notify.channels import NotificationChannel
+from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.settings import Settings
 from visits.validation import parse_body
 
 VisitId = FromPath[uuid.UUID]
-IDEMPOTENCY_HEADER = {
-    "Idempotency-Key": "A unique key per intended change; a retry with it returns the first answer."
-}
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        min_length=1,
+        max_length=idempotency.MAX_KEY_LENGTH,
+        description="A unique key per intended change (e.g. a UUID), 1 to "
+        f"{idempotency.MAX_KEY_LENGTH} printable characters. A retry with the same key and "
+        "body changes nothing and returns the first answer, refusals included, with the "
+        "header `Idempotent-Replayed: true`; a concurrent retry waits for the first request.",
+        examples=[Example(value="3f1c9b7e-6a52-4d0e-9c1e-2b7d5a8f4e10")],
+    ),
+]
+REPLAYED = [
+    ResponseHeader(
+        name=idempotency.REPLAYED_HEADER,
+        description="`true` when the answer is the stored one of an earlier request with the "
+        "same Idempotency-Key (nothing changed this time).",
+        required=False,
+        documentation_only=True,
+    )
+]
 ANY_ROLE = ALL_ROLES
+# What every keyed operation can answer about its key.
+KEY_PROBLEMS = ("invalid-idempotency-key", "idempotency-key-reused", "request-in-progress")
+# What judging a party for a slot can answer (booking.facts): who comes, where, for whom.
+PARTY_PROBLEMS = (
+    "invalid-party",
+    "visitor-not-found",
+    "slot-not-found",
+    "prisoner-not-at-facility",
+)
+
+PRISONER = "6d1f4c1e-8f0a-4c39-9a51-3b0f2f6c7d10"
+SLOT = "0b7f4a53-9e0c-4f7e-a1de-2f1c8a0e6d11"
+ADULT, CHILD = "5a3c2e71-0d4b-4f8e-b6a9-1c2d3e4f5a6b", "7c9e1f20-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
+HOUSEHOLD = "2e4d6f80-1a3b-4c5d-9e7f-0a1b2c3d4e5f"
+PARTY_EXAMPLE = {"prisoner_id": PRISONER, "slot_id": SLOT, "visitor_ids": [ADULT, CHILD]}
 
 
 def _household_caller(request: Request[Any, Any, Any], who: HouseholdPrincipal) -> service.Caller:
@@ -100,44 +142,88 @@ class HouseholdVisitController(Controller):
     guards = [household_guard]
     security = BEARER_SECURITY
 
-    @get("/slots", summary="Slots annotated for a party: fits, warnings, review, not possible")
+    @get(
+        "/slots",
+        summary="Slots annotated for a party: fits, warnings, review, not possible",
+        response_description="One page of slots, each with the verdict for the party.",
+        responses=problems("prisoner-not-found", "visitor-not-found", "invalid-party"),
+    )
     async def annotated_slots(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
-        prisoner_id: Annotated[uuid.UUID, QueryParameter()],
-        visitor_id: Annotated[list[uuid.UUID], QueryParameter(min_items=1, max_items=12)],
-        facility_id: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        prisoner_id: Annotated[
+            uuid.UUID,
+            QueryParameter(description="A prisoner the household is approved to visit."),
+        ],
+        visitor_id: Annotated[
+            list[uuid.UUID],
+            QueryParameter(
+                min_items=1,
+                max_items=MAX_PARTY,
+                description=f"The party: 1 to {MAX_PARTY} visitors of the household, each once "
+                "(repeat the parameter).",
+            ),
+        ],
+        facility_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(
+                description="Optional: the prisoner's facility (slots are always those of the "
+                "prisoner's facility; another facility answers 400)."
+            ),
+        ] = None,
         visit_type: Annotated[VisitType | None, QueryParameter()] = None,
-        feature: Annotated[RoomFeature | None, QueryParameter()] = None,
-        date_from: Annotated[date | None, QueryParameter(name="from")] = None,
-        date_to: Annotated[date | None, QueryParameter(name="to")] = None,
+        feature: Annotated[
+            RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
+        ] = None,
+        date_from: Annotated[
+            date | None,
+            QueryParameter(
+                name="from",
+                description="First local date (default: today at the facility), "
+                f"{EARLIEST_DATE} to {LATEST_DATE}.",
+            ),
+        ] = None,
+        date_to: Annotated[
+            date | None,
+            QueryParameter(
+                name="to",
+                description=f"Last local date, inclusive (default: {DEFAULT_SLOT_DAYS} days from "
+                f"`from`; at most {MAX_SLOT_DAYS} days).",
+            ),
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-    ) -> Page[AnnotatedSlot]:
-        start = date_from or datetime.now(UTC).date()
-        end = date_to or start + timedelta(days=27)
-        if end < start or (end - start).days > 91:
-            raise ProblemError(
-                400,
-                "invalid-parameters",
-                "The date range is 1 to 92 days.",
-                errors=[
-                    {"name": "to", "in": "query", "detail": "must be 0 to 91 days after 'from'"}
-                ],
-            )
+    ) -> AnnotatedSlotPage:
+        """The bookable slots at the prisoner's facility, each judged by every rule for this
+        party, in time order.
+
+        For a signed-in household, for a prisoner someone in the household is approved to
+        visit (otherwise 404 `prisoner-not-found`, whether or not the prisoner exists). Each slot
+        says `fits`, `warnings` (bookable; read the reasons), `review` (a request staff decide)
+        or `not_possible`, with the reasons in the family view: a confidential result
+        (safeguarding, a child's wish) only asks the family to contact the facility. Holds that
+        ran out give their capacity back before the slots are read. Paginated with `limit` and
+        `offset`.
+        """
+        prisoner, facility = await checks.visitable_prisoner(
+            db_session, household.household_id, prisoner_id
+        )
+        if facility_id is not None and facility_id != facility.id:
+            raise checks.parameter_problem("facility_id", "is not the prisoner's facility")
+        start, end = checks.date_range(facility, date_from, date_to)
         criteria = queries.SlotFilter(
             date_from=start,
             date_to=end,
-            facility_id=facility_id,
+            facility_id=facility.id,
             visit_type=visit_type,
             room_feature=feature.value if feature else None,
         )
         items, total = await checks.annotated_slots(
             db_session,
             household_id=household.household_id,
-            prisoner_id=prisoner_id,
+            prisoner_id=prisoner.id,
             visitor_ids=visitor_id,
             criteria=criteria,
             limit=limit,
@@ -146,14 +232,29 @@ class HouseholdVisitController(Controller):
         )
         return Page(items, total, limit, offset)
 
-    @post("/checks", status_code=HTTP_200_OK, summary="Dry run: every rule for party and slot")
+    @post(
+        "/checks",
+        status_code=HTTP_200_OK,
+        summary="Dry run: every rule for party and slot",
+        response_description="The outcome and every rule's result (family view).",
+        responses=problems("invalid-body", *PARTY_PROBLEMS),
+    )
     async def check(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
-        data: SkipValidation[CheckIn],
+        data: Annotated[
+            SkipValidation[CheckIn],
+            Body(examples=[Example(summary="A parent and a child", value=PARTY_EXAMPLE)]),
+        ],
     ) -> CheckOut:
+        """Judges a booking without making it: every booking rule's result for this party,
+        slot and prisoner, and the outcome (`bookable`, `review` or `refused`).
+
+        For a signed-in household; the visitors must belong to it. Results are in the family
+        view and in the request's language (`Accept-Language` or `?lang=`).
+        """
         body = parse_body(CheckIn, data)
         return await checks.check(
             db_session,
@@ -168,8 +269,17 @@ class HouseholdVisitController(Controller):
     @post(
         "/holds",
         status_code=HTTP_201_CREATED,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Hold a slot for the party (confirm within the hold time)",
+        response_description="The held visit.",
+        responses=problems(
+            "invalid-body",
+            *PARTY_PROBLEMS,
+            "prisoner-busy",
+            "slot-full",
+            "booking-refused",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def hold(
         self,
@@ -177,8 +287,29 @@ class HouseholdVisitController(Controller):
         db_session: DbSession,
         household: HouseholdUser,
         settings: AppSettings,
-        data: SkipValidation[HoldIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[HoldIn],
+            Body(
+                examples=[
+                    Example(summary="A parent and a child", value=PARTY_EXAMPLE),
+                    Example(
+                        summary="With support needs",
+                        value=PARTY_EXAMPLE | {"support_needs": "Wheelchair access, please."},
+                    ),
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Checks every rule and, if the booking is possible, reserves the slot's capacity for
+        the party: the visit is `held` until `hold_expires_at` and must be confirmed before.
+
+        For a signed-in household; the visitors must belong to it. A refusal lists every
+        failed rule at once in `rule_results` (422 `booking-refused`); a slot that has just
+        filled answers 409 `slot-full`, and a prisoner with another visit at that time 409
+        `prisoner-busy`. Capacity is taken by the database, so concurrent holds never overbook.
+        Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(HoldIn, data)
         caller = _household_caller(request, household)
 
@@ -197,13 +328,25 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 201, await _out(db_session, visit, caller, settings)
 
-        return await idempotency.run(request, db_session, caller.idempotency_key, data, operation)
+        return await idempotency.run(
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
+        )
 
     @post(
         "/visits/{visit_id:uuid}/confirm",
         status_code=HTTP_200_OK,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Confirm a held visit (rules checked again)",
+        response_description="The visit, confirmed or requested.",
+        responses=problems(
+            "visit-not-found",
+            "not-held",
+            "hold-expired",
+            "booking-refused",
+            "visitor-not-found",
+            "prisoner-not-at-facility",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def confirm(
         self,
@@ -212,7 +355,16 @@ class HouseholdVisitController(Controller):
         household: HouseholdUser,
         settings: AppSettings,
         visit_id: VisitId,
-    ) -> Response[Any]:
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Confirms a held visit of the household. Every rule is checked again.
+
+        The answer is `confirmed` (the allowance is debited, reminders are planned and, where
+        e-mail is set up, the invite is sent), or `requested` when a rule sends it to staff
+        review or the facility takes requests only; staff then decide. A hold that ran out
+        answers 409 `hold-expired` (choose the slot again). No body. Send an `Idempotency-Key`
+        to retry safely.
+        """
         caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
@@ -226,15 +378,25 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(request, db_session, caller.idempotency_key, {}, operation)
+        response = await idempotency.run(
+            request, db_session, caller.idempotency_key, idempotency_key, {}, operation
+        )
         await mail_invite_after(db_session, settings, response)
         return response
 
     @post(
         "/visits/{visit_id:uuid}/cancel",
         status_code=HTTP_200_OK,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Cancel (until the cut-off before the visit)",
+        response_description="The cancelled visit.",
+        responses=problems(
+            "invalid-body",
+            "visit-not-found",
+            "not-cancellable",
+            "past-cancel-cutoff",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def cancel(
         self,
@@ -243,8 +405,24 @@ class HouseholdVisitController(Controller):
         household: HouseholdUser,
         settings: AppSettings,
         visit_id: VisitId,
-        data: SkipValidation[CancelIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[CancelIn],
+            Body(
+                examples=[
+                    Example(summary="With a reason", value={"reason": "Our daughter is ill."}),
+                    Example(summary="Without a reason", value={"reason": None}),
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Cancels a held, requested or confirmed visit of the household and gives its capacity
+        and allowance back.
+
+        A confirmed visit can be cancelled online until the facility's cut-off before it starts
+        (409 `past-cancel-cutoff` after: the family calls the facility). The calendar invite is
+        cancelled (SEQUENCE goes up). Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(CancelIn, data)
         caller = _household_caller(request, household)
 
@@ -261,7 +439,7 @@ class HouseholdVisitController(Controller):
             return 200, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
-            request, db_session, caller.idempotency_key, data, operation
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
         await mail_invite_after(db_session, settings, response)
         return response
@@ -269,8 +447,20 @@ class HouseholdVisitController(Controller):
     @post(
         "/visits/{visit_id:uuid}/reschedule",
         status_code=HTTP_200_OK,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Move the visit to another slot (the old one is kept until the new is secured)",
+        response_description="The visit at its new slot.",
+        responses=problems(
+            "invalid-body",
+            "visit-not-found",
+            "not-reschedulable",
+            "same-slot",
+            *PARTY_PROBLEMS,
+            "prisoner-busy",
+            "slot-full",
+            "booking-refused",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def reschedule(
         self,
@@ -279,8 +469,19 @@ class HouseholdVisitController(Controller):
         household: HouseholdUser,
         settings: AppSettings,
         visit_id: VisitId,
-        data: SkipValidation[RescheduleIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[RescheduleIn],
+            Body(examples=[Example(summary="Another slot", value={"slot_id": SLOT})]),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Moves a confirmed or requested visit of the household to another slot, for the same
+        party, after checking every rule for the new slot.
+
+        The new slot is secured first and the old one released in the same transaction: a
+        refusal or a full slot leaves the visit where it was. The calendar UID stays and
+        SEQUENCE goes up. Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(RescheduleIn, data)
         caller = _household_caller(request, household)
 
@@ -292,12 +493,16 @@ class HouseholdVisitController(Controller):
             return 200, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
-            request, db_session, caller.idempotency_key, data, operation
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
         await mail_invite_after(db_session, settings, response)
         return response
 
-    @get("/visits", summary="The household's visits")
+    @get(
+        "/visits",
+        summary="The household's visits",
+        response_description="One page of the household's visits.",
+    )
     async def list_visits(
         self,
         request: Request[Any, Any, Any],
@@ -306,7 +511,9 @@ class HouseholdVisitController(Controller):
         settings: AppSettings,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-    ) -> Page[VisitOut]:
+    ) -> VisitPage:
+        """Every visit of the household in every state, latest first, with the rule results
+        in the family view. Paginated with `limit` and `offset`."""
         caller = _household_caller(request, household)
         condition = Visit.household_id == household.household_id
         total = await db_session.scalar(
@@ -323,7 +530,12 @@ class HouseholdVisitController(Controller):
             [await _out(db_session, v, caller, settings) for v in rows], total or 0, limit, offset
         )
 
-    @get("/visits/{visit_id:uuid}", summary="One visit")
+    @get(
+        "/visits/{visit_id:uuid}",
+        summary="One visit",
+        response_description="The visit.",
+        responses=problems("visit-not-found"),
+    )
     async def get_visit(
         self,
         request: Request[Any, Any, Any],
@@ -332,6 +544,8 @@ class HouseholdVisitController(Controller):
         settings: AppSettings,
         visit_id: VisitId,
     ) -> VisitOut:
+        """One visit of the household; another household's visit answers 404 as if it did not
+        exist."""
         caller = _household_caller(request, household)
         visit = await service.own_visit(db_session, visit_id, caller)
         return await _out(db_session, visit, caller, settings)
@@ -343,8 +557,12 @@ async def _staff_visit(
     staff: StaffPrincipal,
     visit_id: uuid.UUID,
     allowed: frozenset[StaffRole],
+    *,
+    lock: bool = True,
 ) -> tuple[Visit, service.Caller]:
-    visit = await session.scalar(sa.select(Visit).where(Visit.id == visit_id).with_for_update())
+    """The visit (locked for a change) and the caller in a role allowed at its facility."""
+    statement = sa.select(Visit).where(Visit.id == visit_id)
+    visit = await session.scalar(statement.with_for_update() if lock else statement)
     if visit is None:
         raise ProblemError(404, "visit-not-found", "There is no such visit.")
     return visit, _staff_caller(request, staff, visit.facility_id, allowed)
@@ -359,7 +577,7 @@ async def _tell_household(
     reason: str,
 ) -> None:
     """After a staff decision took effect (not on a replay): tell the family."""
-    if response.status_code == 200 and "Idempotent-Replayed" not in response.headers:
+    if response.status_code == 200 and idempotency.REPLAYED_HEADER not in response.headers:
         await notify_household(session, notifier, visit, notice, reason)
 
 
@@ -370,14 +588,30 @@ class StaffVisitController(Controller):
     guards = [staff_guard]
     security = BEARER_SECURITY
 
-    @post("/checks", status_code=HTTP_200_OK, summary="Dry run with the staff view of every rule")
+    @post(
+        "/checks",
+        status_code=HTTP_200_OK,
+        summary="Dry run with the staff view of every rule",
+        response_description="The outcome and every rule's result (staff view).",
+        responses=problems("invalid-body", *PARTY_PROBLEMS),
+    )
     async def check(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
         staff: StaffUser,
-        data: SkipValidation[CheckIn],
+        data: Annotated[
+            SkipValidation[CheckIn],
+            Body(examples=[Example(summary="A parent and a child", value=PARTY_EXAMPLE)]),
+        ],
     ) -> CheckOut:
+        """Judges a booking without making it, as staff booking by phone would: every rule's
+        result in the staff view (reasons of confidential results, the role that may override
+        each failed HARD rule) and the outcome.
+
+        For any staff role at the slot's facility (admins: every facility). The visitors must
+        belong to one household.
+        """
         body = parse_body(CheckIn, data)
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
@@ -396,8 +630,18 @@ class StaffVisitController(Controller):
     @post(
         "/visits",
         status_code=HTTP_201_CREATED,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Book for a household (phone or in person), with overrides if needed",
+        response_description="The booked visit, confirmed or requested.",
+        responses=problems(
+            "invalid-body",
+            "household-not-found",
+            *PARTY_PROBLEMS,
+            "prisoner-busy",
+            "slot-full",
+            "booking-refused",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def book(
         self,
@@ -405,8 +649,43 @@ class StaffVisitController(Controller):
         db_session: DbSession,
         staff: StaffUser,
         settings: AppSettings,
-        data: SkipValidation[StaffBookIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[StaffBookIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="A phone booking",
+                        value=PARTY_EXAMPLE | {"household_id": HOUSEHOLD, "channel": "phone"},
+                    ),
+                    Example(
+                        summary="With a rule set aside",
+                        value=PARTY_EXAMPLE
+                        | {
+                            "household_id": HOUSEHOLD,
+                            "visitor_ids": [CHILD],
+                            "overrides": [
+                                {
+                                    "rule_id": "CF-01",
+                                    "reason": "Escorted by the youth office (accredited).",
+                                }
+                            ],
+                        },
+                    ),
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Books a visit for a household in one step (hold and confirm), as taken on the phone
+        or in person: `confirmed`, or `requested` when a rule sends it to review or the facility
+        takes requests only.
+
+        For visits officers and visits managers of the slot's facility (admins: every
+        facility). Staff may book slots the public cannot. A failed HARD rule can be set aside
+        in `overrides`, each with a reason, but only by the role the rule names; an override
+        the caller may not make is refused with `override_problems` beside `rule_results`.
+        Every override is audited. Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(StaffBookIn, data)
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
@@ -431,7 +710,7 @@ class StaffVisitController(Controller):
             return 201, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
-            request, db_session, caller.idempotency_key, data, operation
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
         await mail_invite_after(db_session, settings, response)
         return response
@@ -439,6 +718,8 @@ class StaffVisitController(Controller):
     @get(
         "/facilities/{facility_id:uuid}/visits",
         summary="Visits of a facility; the review queue with needs_review=true",
+        response_description="One page of the facility's visits.",
+        responses=problems("facility-not-found"),
     )
     async def list_visits(
         self,
@@ -447,12 +728,25 @@ class StaffVisitController(Controller):
         staff: StaffUser,
         settings: AppSettings,
         facility_id: FromPath[uuid.UUID],
-        status: Annotated[VisitStatus | None, QueryParameter()] = None,
-        needs_review: Annotated[bool | None, QueryParameter()] = None,
+        status: Annotated[
+            VisitStatus | None, QueryParameter(description="Only visits in this state.")
+        ] = None,
+        needs_review: Annotated[
+            bool | None,
+            QueryParameter(description="`true`: the review queue (requests and flagged visits)."),
+        ] = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-    ) -> Page[VisitOut]:
+    ) -> VisitPage:
+        """The facility's visits in time order, with every rule result in the staff view.
+
+        For any staff role at the facility (admins: every facility); a facility where the
+        caller holds no role answers 403, whether or not it exists. `needs_review=true` is the
+        review queue. Paginated with `limit` and `offset`.
+        """
         caller = _staff_caller(request, staff, facility_id, ANY_ROLE)
+        if await queries.get_facility(db_session, facility_id) is None:
+            raise ProblemError(404, "facility-not-found", f"There is no facility {facility_id}.")
         statement = sa.select(Visit).where(Visit.facility_id == facility_id)
         if status is not None:
             statement = statement.where(Visit.status == status)
@@ -468,7 +762,12 @@ class StaffVisitController(Controller):
             [await _out(db_session, v, caller, settings) for v in rows], total or 0, limit, offset
         )
 
-    @get("/visits/{visit_id:uuid}", summary="One visit with every rule result")
+    @get(
+        "/visits/{visit_id:uuid}",
+        summary="One visit with every rule result",
+        response_description="The visit (staff view).",
+        responses=problems("visit-not-found"),
+    )
     async def get_visit(
         self,
         request: Request[Any, Any, Any],
@@ -477,14 +776,29 @@ class StaffVisitController(Controller):
         settings: AppSettings,
         visit_id: VisitId,
     ) -> VisitOut:
-        visit, caller = await _staff_visit(request, db_session, staff, visit_id, ANY_ROLE)
+        """One visit with every rule result in the staff view, its review reason and the
+        role that may override each failed rule. For any staff role at the visit's facility
+        (admins: every facility)."""
+        visit, caller = await _staff_visit(
+            request, db_session, staff, visit_id, ANY_ROLE, lock=False
+        )
         return await _out(db_session, visit, caller, settings)
 
     @post(
         "/visits/{visit_id:uuid}/decision",
         status_code=HTTP_200_OK,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Approve or reject a request, with a reason",
+        response_description="The visit, confirmed or rejected.",
+        responses=problems(
+            "invalid-body",
+            "visit-not-found",
+            "nothing-to-decide",
+            "booking-refused",
+            "visitor-not-found",
+            "prisoner-not-at-facility",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
     )
     async def decide(
         self,
@@ -494,8 +808,33 @@ class StaffVisitController(Controller):
         settings: AppSettings,
         notifier: Notifier,
         visit_id: VisitId,
-        data: SkipValidation[ReviewDecisionIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[ReviewDecisionIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="Approve",
+                        value={"decision": "approve", "reason": "Escort confirmed by phone."},
+                    ),
+                    Example(
+                        summary="Reject",
+                        value={"decision": "reject", "reason": "The room is closed that day."},
+                    ),
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Settles a request: `approve` checks every rule again and confirms it (debits the
+        allowance); `reject` releases its capacity. A confirmed visit flagged for review is
+        cleared with `approve`. The household is told by e-mail or SMS.
+
+        For visits officers, visits managers and safeguarding leads of the visit's facility
+        (admins: every facility). A request held by a rule that names a role is approved only
+        in that role (403 otherwise): safeguarding (CF-05, CF-19) and a child's wish (CF-22) by
+        the safeguarding lead, a long visit (CF-25) by a visits manager. The reason is audited.
+        Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(ReviewDecisionIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, REVIEW_ROLES)
 
@@ -512,7 +851,7 @@ class StaffVisitController(Controller):
             return 200, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
-            request, db_session, caller.idempotency_key, data, operation
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
         await mail_invite_after(db_session, settings, response)
         notice = "confirmed" if body.decision == "approve" else "rejected"
@@ -523,6 +862,8 @@ class StaffVisitController(Controller):
         "/visits/{visit_id:uuid}/overrides",
         status_code=HTTP_200_OK,
         summary="Override a failed HARD rule for this visit (the role the rule names)",
+        response_description="The visit with the override.",
+        responses=problems("invalid-body", "visit-not-found", "nothing-to-override"),
     )
     async def override(
         self,
@@ -531,8 +872,29 @@ class StaffVisitController(Controller):
         staff: StaffUser,
         settings: AppSettings,
         visit_id: VisitId,
-        data: SkipValidation[OverrideIn],
+        data: Annotated[
+            SkipValidation[OverrideIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="Set aside the adult rule",
+                        value={
+                            "rule_id": "CF-01",
+                            "reason": "Escorted by the youth office (accredited).",
+                        },
+                    )
+                ]
+            ),
+        ],
     ) -> VisitOut:
+        """Sets aside one failed HARD rule for this visit, with a reason; the next check of
+        the visit (confirmation, a decision) passes it.
+
+        Any staff member at the visit's facility may call it, but the override is made in the
+        caller's role the rule names (e.g. CF-01 by a visits manager, CF-05 by the safeguarding
+        lead); without that role, 403. A rule that did not fail for the visit answers 422
+        `nothing-to-override`. Audited; overriding the same rule twice keeps one override.
+        """
         body = parse_body(OverrideIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, ANY_ROLE)
         caller = await staff_actions.override_rule(
@@ -545,6 +907,8 @@ class StaffVisitController(Controller):
         "/visits/{visit_id:uuid}/attendance",
         status_code=HTTP_200_OK,
         summary="Record attended or no-show",
+        response_description="The visit, attended or no-show.",
+        responses=problems("invalid-body", "visit-not-found", "not-confirmed", "not-started"),
     )
     async def attendance(
         self,
@@ -553,8 +917,19 @@ class StaffVisitController(Controller):
         staff: StaffUser,
         settings: AppSettings,
         visit_id: VisitId,
-        data: SkipValidation[AttendanceIn],
+        data: Annotated[
+            SkipValidation[AttendanceIn],
+            Body(
+                examples=[
+                    Example(summary="Attended", value={"outcome": "attended"}),
+                    Example(summary="No-show", value={"outcome": "no_show"}),
+                ]
+            ),
+        ],
     ) -> VisitOut:
+        """Records whether a confirmed visit took place, once it has begun (409 `not-started`
+        before). For visits officers and visits managers of the visit's facility (admins:
+        every facility)."""
         body = parse_body(AttendanceIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
         await service.mark_attendance(
@@ -566,8 +941,10 @@ class StaffVisitController(Controller):
     @post(
         "/visits/{visit_id:uuid}/cancel",
         status_code=HTTP_200_OK,
-        request_headers=IDEMPOTENCY_HEADER,
         summary="Cancel with a reason; the household is told",
+        response_description="The cancelled visit.",
+        responses=problems("invalid-body", "visit-not-found", "not-cancellable", *KEY_PROBLEMS),
+        response_headers=REPLAYED,
     )
     async def cancel(
         self,
@@ -577,8 +954,26 @@ class StaffVisitController(Controller):
         settings: AppSettings,
         notifier: Notifier,
         visit_id: VisitId,
-        data: SkipValidation[StaffCancelIn],
-    ) -> Response[Any]:
+        data: Annotated[
+            SkipValidation[StaffCancelIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="The room is closed",
+                        value={"reason": "The room is closed for repairs."},
+                    )
+                ]
+            ),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Cancels a held, requested or confirmed visit at any time (no cut-off for staff) and
+        gives its capacity and allowance back; the household is told, with the reason, by
+        e-mail or SMS, and its calendar invite is cancelled.
+
+        For visits officers and visits managers of the visit's facility (admins: every
+        facility). Send an `Idempotency-Key` to retry safely.
+        """
         body = parse_body(StaffCancelIn, data)
         visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
 
@@ -590,7 +985,7 @@ class StaffVisitController(Controller):
             return 200, await _out(db_session, visit, caller, settings)
 
         response = await idempotency.run(
-            request, db_session, caller.idempotency_key, data, operation
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
         await mail_invite_after(db_session, settings, response)
         await _tell_household(db_session, notifier, response, visit, "cancelled", body.reason)

@@ -1,9 +1,17 @@
 """``Idempotency-Key``: a retried POST returns the first answer and changes nothing.
 
-The record is written in the same transaction as the change, so either both exist or neither.
-A concurrent request with the same key waits for the first (row lock or SQLite's write lock)
-and then replays its answer. Refusals (4xx problems) are stored too; server errors are not, so
-they can be retried.
+The record is inserted before the change and committed with it, so either both exist or
+neither. Its primary key (caller, key) is the claim: a concurrent request with the same key
+blocks on the uncommitted row (PostgreSQL) or on the write lock every transaction takes at
+``BEGIN IMMEDIATE`` (SQLite) until the first request ends, then finds the record and replays
+its answer.
+
+The change runs inside a SAVEPOINT. A refusal (a 4xx problem) rolls back to it, so the change
+is undone while the record, and with it the claim, stays; the refusal is stored in that same
+record and committed. Releasing the claim between the refusal and its record (a full rollback,
+then a new insert) let a concurrent request claim the key in between: both committed a record
+and one of them failed with a unique violation (a 500). Server errors roll everything back,
+record included, so they can be retried.
 """
 
 from __future__ import annotations
@@ -22,50 +30,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.db.models import IdempotencyRecord
 from visits.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_body
 
-HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255
+REPLAYED_HEADER = "Idempotent-Replayed"
 
 
-def _fingerprint(request: Request[Any, Any, Any], body: object) -> str:
+def fingerprint(request: Request[Any, Any, Any], body: object) -> str:
     canonical = json.dumps(body, sort_keys=True, default=str)
     return hashlib.sha256(f"{request.method} {request.url.path} {canonical}".encode()).hexdigest()
 
 
-def _replay(
-    request: Request[Any, Any, Any], record: IdempotencyRecord, fingerprint: str
-) -> Response[Any]:
-    if record.fingerprint != fingerprint:
+def _in_progress() -> ProblemError:
+    return ProblemError(
+        409, "request-in-progress", "The first request with this key is still running."
+    )
+
+
+def _replay(record: IdempotencyRecord, request_print: str) -> Response[Any]:
+    """The stored answer, if the record is of this very request."""
+    if record.fingerprint != request_print:
         raise ProblemError(
             422,
             "idempotency-key-reused",
             "This Idempotency-Key was used for a different request. Use a new key.",
         )
-    if record.status_code is None:
-        raise ProblemError(
-            409, "request-in-progress", "The first request with this key is still running."
-        )
+    if record.status_code is None:  # never committed so; kept as a clear answer, not a crash
+        raise _in_progress()
     media = PROBLEM_MEDIA_TYPE if record.status_code >= 400 else "application/json"
     return Response(
         record.response,
         status_code=record.status_code,
         media_type=media,
-        headers={"Idempotent-Replayed": "true"},
+        headers={REPLAYED_HEADER: "true"},
     )
 
 
-async def run(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    caller: str,
-    body: object,
-    operation: Callable[[], Awaitable[tuple[int, Any]]],
-) -> Response[Any]:
-    """Run ``operation`` (which must not commit) once per key; commit its work with the record."""
-    key = request.headers.get(HEADER)
-    if key is None:
-        status, result = await operation()
-        await session.commit()
-        return Response(result, status_code=status)
+def _checked(key: str) -> str:
+    """The key, trimmed; a 400 problem when it is blank, too long or not printable."""
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ProblemError(
@@ -73,39 +73,60 @@ async def run(
             "invalid-idempotency-key",
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
         )
-    fingerprint = _fingerprint(request, body)
+    return key
+
+
+async def run(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    caller: str,
+    key: str | None,
+    body: object,
+    operation: Callable[[], Awaitable[tuple[int, Any]]],
+) -> Response[Any]:
+    """Run ``operation`` (which must not commit) once per ``key`` of ``caller`` (the request's
+    Idempotency-Key, or None); commit its work with the record."""
+    if key is None:
+        status, result = await operation()
+        await session.commit()
+        return Response(result, status_code=status)
+    key = _checked(key)
+    request_print = fingerprint(request, body)
     lookup = sa.select(IdempotencyRecord).where(
         IdempotencyRecord.caller == caller, IdempotencyRecord.key == key
     )
     existing = await session.scalar(lookup)
     if existing is not None:
-        response = _replay(request, existing, fingerprint)
-        await session.rollback()
-        return response
-    record = IdempotencyRecord(caller=caller, key=key, fingerprint=fingerprint)
+        try:
+            return _replay(existing, request_print)
+        finally:
+            await session.rollback()
+    record = IdempotencyRecord(caller=caller, key=key, fingerprint=request_print)
     session.add(record)
     try:
-        await session.flush()
+        await session.flush()  # on PostgreSQL, waits here while another request holds the key
     except IntegrityError:
-        await session.rollback()  # another request with this key committed first
+        await session.rollback()  # that request committed first: answer what it answered
         existing = await session.scalar(lookup)
-        assert existing is not None
-        return _replay(request, existing, fingerprint)
+        try:
+            if existing is None:
+                raise _in_progress() from None
+            return _replay(existing, request_print)
+        finally:
+            await session.rollback()
     try:
-        status, result = await operation()
+        async with session.begin_nested():
+            status, result = await operation()
     except ProblemError as problem:
+        if problem.status_code >= 500:
+            await session.rollback()
+            raise
+        record.status_code = problem.status_code
+        record.response = problem_body(request, problem)
+        await session.commit()
+        raise
+    except BaseException:
         await session.rollback()
-        if problem.status_code < 500:
-            session.add(
-                IdempotencyRecord(
-                    caller=caller,
-                    key=key,
-                    fingerprint=fingerprint,
-                    status_code=problem.status_code,
-                    response=problem_body(request, problem),
-                )
-            )
-            await session.commit()
         raise
     record.status_code = status
     record.response = msgspec.to_builtins(result)

@@ -1,4 +1,8 @@
-"""Booking bodies and answers. Families get the family view of rule results; staff get all."""
+"""Booking bodies and answers. Families get the family view of rule results; staff get all.
+
+Every text a caller sends is bounded and free of control characters: reasons reach the family
+by e-mail and SMS, support needs reach the day sheet's CSV file.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,91 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
+from litestar.openapi.spec import Schema
+from litestar.params import KwargDefinition
 
 from visits.enums import Channel, VisitStatus, VisitType
+from visits.openapi import schema_name
+from visits.pagination import Page
+from visits.rules.catalogue import RULES, Kind
+from visits.rules.decision import Outcome
 from visits.rules.model import FamilyRuleResult, RuleResult
 from visits.rules.severity import Severity
+from visits.validation import multi_line
 
-SupportNeeds = Annotated[str, msgspec.Meta(max_length=1000)]
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
-VisitorIds = Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=12)]
+MAX_PARTY = 12
+# The booking rules staff may set aside for one visit, each by the role the catalogue names.
+OVERRIDABLE_RULES = tuple(
+    rule_id
+    for rule_id, spec in RULES.items()
+    if spec.overridable_by is not None and Kind.BOOKING in spec.kinds
+)
+
+SupportNeeds = Annotated[
+    str,
+    multi_line(1000),
+    msgspec.Meta(
+        description="What the party needs at the visit (printed on the staff's day sheet); "
+        "up to 1000 characters, line breaks allowed.",
+        examples=["Wheelchair access and a quiet table, please."],
+    ),
+]
+Reason = Annotated[
+    str,
+    multi_line(2000, min_length=3),
+    msgspec.Meta(
+        description="Why (3 to 2000 characters, line breaks allowed); audited, and where the "
+        "family is told, sent to them by e-mail or SMS.",
+        examples=["The room is closed for repairs."],
+    ),
+]
+VisitorIds = Annotated[
+    list[uuid.UUID],
+    msgspec.Meta(
+        min_length=1,
+        max_length=MAX_PARTY,
+        description=f"The party: 1 to {MAX_PARTY} visitors of one household, each once.",
+    ),
+]
+RuleId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=5,
+        max_length=6,
+        pattern=r"^CF-[0-9A-Za-z]{2,3}$",
+        description="A rule staff may set aside: " + ", ".join(OVERRIDABLE_RULES) + ".",
+        examples=["CF-01"],
+    ),
+]
+# Parameters differ per rule (numbers, texts, dates, lists of visitor ids).
+RuleParams = Annotated[
+    dict[str, Any],
+    KwargDefinition(
+        schema_extra={
+            "additional_properties": Schema(
+                description="A fact the rule used: a number, a text, a date or a list."
+            )
+        }
+    ),
+]
+
+
+def _blank_problems(name: str, value: str | None) -> list[tuple[str, str]]:
+    """A reason of spaces and line breaks says nothing."""
+    if value is not None and not value.strip():
+        return [(name, "must not be blank")]
+    return []
+
+
+def _rule_problems(name: str, rule_id: str) -> list[tuple[str, str]]:
+    if rule_id not in OVERRIDABLE_RULES:
+        return [(name, "is not a rule staff may override: " + ", ".join(OVERRIDABLE_RULES))]
+    return []
 
 
 class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The slot, the prisoner to visit and the party (visitors of the caller's household)."""
+
     prisoner_id: uuid.UUID
     slot_id: uuid.UUID
     visitor_ids: VisitorIds
@@ -25,14 +103,21 @@ class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A booking to judge without making it."""
+
     prisoner_id: uuid.UUID
     slot_id: uuid.UUID
     visitor_ids: VisitorIds
 
 
 class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
-    rule_id: Annotated[str, msgspec.Meta(pattern=r"^CF-[0-9A-Za-z]{2,4}$")]
+    """One failed HARD rule to set aside, with the reason (audited)."""
+
+    rule_id: RuleId
     reason: Reason
+
+    def problems(self) -> list[tuple[str, str]]:
+        return _rule_problems("rule_id", self.rule_id) + _blank_problems("reason", self.reason)
 
 
 class StaffBookIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -44,40 +129,81 @@ class StaffBookIn(msgspec.Struct, forbid_unknown_fields=True):
     visitor_ids: VisitorIds
     channel: Literal["phone", "in_person"] = "phone"
     support_needs: SupportNeeds | None = None
-    overrides: list[OverrideIn] = []
+    overrides: Annotated[
+        list[OverrideIn],
+        msgspec.Meta(
+            max_length=len(OVERRIDABLE_RULES),
+            description="Failed HARD rules to set aside, each rule once; the caller's role must "
+            "be the one the rule names.",
+        ),
+    ] = []
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for index, override in enumerate(self.overrides):
+            name = f"overrides[{index}]"
+            if override.rule_id in seen:
+                found.append((f"{name}.rule_id", "names a rule already overridden above"))
+            seen.add(override.rule_id)
+            found += _rule_problems(f"{name}.rule_id", override.rule_id)
+            found += _blank_problems(f"{name}.reason", override.reason)
+        return found
 
 
 class RescheduleIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The slot to move to."""
+
     slot_id: uuid.UUID
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    """An optional reason the household gives."""
+
     reason: Reason | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        return _blank_problems("reason", self.reason)
 
 
 class StaffCancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The reason is required: the household is told it."""
+
     reason: Reason
+
+    def problems(self) -> list[tuple[str, str]]:
+        return _blank_problems("reason", self.reason)
 
 
 class ReviewDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Approve or reject a request (or clear a confirmed visit flagged for review)."""
+
     decision: Literal["approve", "reject"]
     reason: Reason
 
+    def problems(self) -> list[tuple[str, str]]:
+        return _blank_problems("reason", self.reason)
+
 
 class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What happened at a confirmed visit that has begun."""
+
     outcome: Literal["attended", "no_show"]
 
 
 class RuleResultView(msgspec.Struct):
     """One rule result in the caller's language."""
 
-    rule_id: str
+    rule_id: Annotated[str, msgspec.Meta(examples=["CF-01"])]
     severity: Severity
     passed: bool
     message: str
     route_to_review: bool
-    params: dict[str, Any]
-    overridable_by: str | None = None
+    params: RuleParams
+    overridable_by: Annotated[
+        str | None,
+        msgspec.Meta(description="The staff role that may set the rule aside (staff view only)."),
+    ] = None
 
 
 def family_view(result: RuleResult, language: str) -> RuleResultView:
@@ -105,7 +231,9 @@ def staff_view(result: RuleResult, language: str) -> RuleResultView:
 
 
 class CheckOut(msgspec.Struct):
-    outcome: str  # bookable | review | refused
+    """The rules' verdict: bookable, review (staff decide) or refused, and every result."""
+
+    outcome: Outcome
     refused_by: list[str]
     review_by: list[str]
     warnings: list[str]
@@ -113,14 +241,21 @@ class CheckOut(msgspec.Struct):
 
 
 class PartyOut(msgspec.Struct):
+    """One member of the party: age on the visit day; no names."""
+
     visitor_id: uuid.UUID | None
     age: int
     child: bool
 
 
 class VisitOut(msgspec.Struct):
+    """A visit. Times are UTC (``starts_at``) and the facility's wall clock (``local_start``)."""
+
     id: uuid.UUID
-    reference: str
+    reference: Annotated[
+        str,
+        msgspec.Meta(description="Short code to quote on the phone.", examples=["K7QX-M2PA"]),
+    ]
     status: VisitStatus
     visit_type: VisitType
     channel: Channel
@@ -131,16 +266,23 @@ class VisitOut(msgspec.Struct):
     ends_at: datetime
     local_start: datetime
     local_end: datetime
-    timezone: str
-    hold_expires_at: datetime | None
+    timezone: Annotated[str, msgspec.Meta(examples=["Europe/Berlin"])]
+    hold_expires_at: Annotated[
+        datetime | None, msgspec.Meta(description="Until when a hold waits for confirmation.")
+    ]
     party: list[PartyOut]
     support_needs: str | None
     ical_uid: str
     ical_sequence: int
-    manage_url: str
+    manage_url: Annotated[
+        str,
+        msgspec.Meta(
+            description="The family's page for this visit.", extra_json_schema={"format": "uri"}
+        ),
+    ]
     results: list[RuleResultView]
     needs_review: bool = False
-    review_reason: str | None = None
+    review_reason: Annotated[str | None, msgspec.Meta(description="Staff view only.")] = None
     status_reason: str | None = None
 
 
@@ -156,3 +298,7 @@ class AnnotatedSlot(msgspec.Struct):
     remaining_tables: int
     verdict: Literal["fits", "warnings", "review", "not_possible"]
     reasons: list[RuleResultView]
+
+
+AnnotatedSlotPage = Annotated[Page[AnnotatedSlot], schema_name("AnnotatedSlotPage")]
+VisitPage = Annotated[Page[VisitOut], schema_name("VisitPage")]

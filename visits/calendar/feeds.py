@@ -15,6 +15,13 @@ Decisions:
 - Every event has exactly one ORGANIZER (the facility) and no ATTENDEE (iTIP forbids it in
   PUBLISH, and it would spread contact data). Staff feeds show the reference, the room, counts
   and children's ages; no names of children, visitors or prisoners, and no review reasons.
+- Validators: the ETag names the data exactly (count, newest stamps to the microsecond, and
+  the sum of every visit's stamp, so that a change committed after a later one still changes
+  it); If-None-Match wins over If-Modified-Since (RFC 9110). HTTP dates have
+  whole seconds, so a date only proves a client has every change once the second of the
+  newest change is over and that change has had :data:`SETTLE` to commit: ``Last-Modified``
+  is then the end of that second and later polls with it get 304; before, it is the second
+  itself, which never matches, so a client that fetched too early gets the whole feed again.
 - Each event's DTSTAMP is its LAST-MODIFIED time (when the visit last changed), so an unchanged
   event renders to the same bytes in every poll and comes from a cache of serialised events
   (``ics.EVENT_CACHE``); whole feeds are cached by version as well (:data:`FEED_CACHE`), for the
@@ -55,7 +62,10 @@ SHOWN_STATES = (
 )
 # Every state a shown visit can move to: a visit leaving the feed still changes its version.
 VERSIONED_STATES = (*SHOWN_STATES, VisitStatus.CANCELLED, VisitStatus.REJECTED)
-FORMAT_VERSION = "1"  # part of every ETag: a change of the rendering invalidates caches
+FORMAT_VERSION = "2"  # part of every ETag: a change of the rendering invalidates caches
+# A change is stamped when it is flushed and seen when its transaction commits: dates are
+# trusted only for changes older than this (a longer transaction would need the ETag).
+SETTLE = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -91,11 +101,30 @@ class FeedScope:
 @dataclass(frozen=True)
 class FeedVersion:
     etag: str  # a weak validator: it names the data, not the bytes
-    last_modified: datetime  # whole seconds, UTC
+    changed_at: datetime  # the newest change, exact (UTC)
+    last_modified: datetime  # what Last-Modified says: whole seconds, UTC, never in the future
+    dates_trusted: bool  # whether If-Modified-Since may answer 304 (see the module docstring)
 
     @property
     def http_date(self) -> str:
         return format_datetime(self.last_modified, usegmt=True)
+
+
+def _whole_second(moment: datetime) -> datetime:
+    return moment.replace(microsecond=0)
+
+
+def dated_version(etag: str, changed_at: datetime, now: datetime) -> FeedVersion:
+    """The validators of a feed whose newest change is ``changed_at``, as seen at ``now``.
+
+    ``Last-Modified`` is the first whole second after the change once that second is over
+    and the change is :data:`SETTLE` old; until then it is the change's own second (capped at
+    ``now``), a date that :func:`not_modified` never accepts."""
+    after = _whole_second(changed_at) + timedelta(seconds=1)
+    if now >= after + SETTLE:
+        return FeedVersion(etag, changed_at, after, dates_trusted=True)
+    shown = min(_whole_second(changed_at), _whole_second(now))
+    return FeedVersion(etag, changed_at, shown, dates_trusted=False)
 
 
 class FeedCache:
@@ -157,11 +186,16 @@ def _join(statement: SelectT) -> SelectT:
 
 
 def _version_statement(scope: FeedScope, since: datetime) -> sa.Select[*tuple[Any, ...]]:
-    """Count and newest change of the visits in the feed (any state a shown visit can reach),
-    with the rows a feed shows even without visits. Staff feeds read only the visit table and
-    its index on ``facility_id``; a household's few visits bring their rooms and facilities."""
+    """Count, sum of stamps and newest change of the visits in the feed (any state a shown
+    visit can reach), with the rows a feed shows even without visits. Staff feeds read only the
+    visit table and its index on ``facility_id``; a household's few visits bring their rooms
+    and facilities."""
     counted = (Visit.ends_at >= since, Visit.status.in_(VERSIONED_STATES))
-    aggregates = (sa.func.count(Visit.id), sa.func.max(Visit.updated_at))
+    aggregates = (
+        sa.func.count(Visit.id),
+        sa.func.sum(sa.extract("epoch", Visit.updated_at)),
+        sa.func.max(Visit.updated_at),
+    )
     if scope.kind == "household":
         household = sa.select(Household.updated_at).where(Household.id == scope.household_id)
         return _join(
@@ -188,12 +222,16 @@ def _version_statement(scope: FeedScope, since: datetime) -> sa.Select[*tuple[An
 
 
 async def feed_version(session: AsyncSession, scope: FeedScope, now: datetime) -> FeedVersion:
-    """The feed's validators, from one aggregate query (no rendering)."""
+    """The feed's validators, from one aggregate query (no rendering).
+
+    A change is stamped when it is flushed and seen when it commits, and concurrent
+    transactions commit in any order: a change stamped before the newest one can become
+    visible after a client fetched, with count and newest stamp unchanged. The sum of the
+    stamps names it."""
     since = window_start(now)
     statement = _version_statement(scope, since)
-    count, *stamps = (await session.execute(statement)).one()
+    count, stamp_sum, *stamps = (await session.execute(statement)).one()
     moments = [_utc(s) for s in stamps if s is not None]
-    last = max(moments, default=since).replace(microsecond=0)
     fingerprint = "|".join(
         [
             FORMAT_VERSION,
@@ -203,11 +241,12 @@ async def feed_version(session: AsyncSession, scope: FeedScope, now: datetime) -
             scope.language,
             since.date().isoformat(),
             str(count),
+            str(stamp_sum),
             *(m.isoformat() for m in moments),
         ]
     )
     digest = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
-    return FeedVersion(etag=f'W/"{digest}"', last_modified=last)
+    return dated_version(f'W/"{digest}"', max(moments, default=since), now)
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -221,22 +260,26 @@ def _opaque(tag: str) -> str:
     return tag.strip().removeprefix("W/")
 
 
-def not_modified(headers: Any, version: FeedVersion) -> bool:
-    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since."""
+def not_modified(headers: Any, version: FeedVersion, now: datetime) -> bool:
+    """RFC 9110 section 13.2.2: If-None-Match (weak comparison) wins over If-Modified-Since.
+
+    A date answers 304 only when it is at or after ``Last-Modified`` as sent once the newest
+    change has settled; dates that cannot be ours (unparsable, or later than ``now``) are
+    ignored."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         tags = [_opaque(t) for t in if_none_match.split(",")]
         return "*" in tags or _opaque(version.etag) in tags
     if_modified_since = headers.get("if-modified-since")
-    if if_modified_since:
-        try:
-            since = parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
-            return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return version.last_modified <= since
-    return False
+    if not if_modified_since or not version.dates_trusted:
+        return False
+    try:
+        since = parsedate_to_datetime(if_modified_since)
+    except (TypeError, ValueError):
+        return False
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    return version.last_modified <= since <= now
 
 
 async def _name_and_zone(session: AsyncSession, scope: FeedScope) -> tuple[str, str]:

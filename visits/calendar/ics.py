@@ -2,9 +2,13 @@
 
 Everything here works on plain data (no database), so the golden tests can pin the output.
 ``icalendar`` writes CRLF line endings, folds lines at 75 octets without splitting a UTF-8
-character, and escapes TEXT values. Time zones are written by :func:`vtimezone`, not by
-``icalendar``'s own generator, whose daylight-saving observances start one hour late (the onset
-is given in the new offset instead of the one in effect before it, RFC 5545 section 3.6.5).
+character, and escapes TEXT values. Every text passes :func:`texts.plain` on the way out
+(RFC 5545 allows no control characters in TEXT, and ``icalendar`` neither escapes a bare CR
+nor treats ``NAME`` as TEXT): a name stored with a line break cannot break a feed.
+
+Time zones are written by :func:`vtimezone`, not by ``icalendar``'s own generator, whose
+daylight-saving observances start one hour late (the onset is given in the new offset instead
+of the one in effect before it, RFC 5545 section 3.6.5).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from icalendar import (
     TimezoneStandard,
     vCalAddress,
     vDuration,
+    vText,
 )
 
 from visits import __version__
+from visits.calendar.texts import plain
 
 PRODID = f"-//visits//visits {__version__}//EN"
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]
@@ -136,8 +142,8 @@ def vtimezone(tzid: str, first_year: int, last_year: int) -> Timezone:
 
 
 def _address(person: Address, **parameters: str) -> vCalAddress:
-    address = vCalAddress(f"mailto:{person.email}")
-    address.params["CN"] = person.name
+    address = vCalAddress("mailto:" + "".join(plain(person.email).split()))
+    address.params["CN"] = plain(person.name)
     for key, value in parameters.items():
         address.params[key.replace("_", "-").upper()] = value
     return address
@@ -160,13 +166,17 @@ def _event(spec: EventSpec, dtstamp: datetime) -> Event:
     event.add("SEQUENCE", spec.sequence)
     event.add("DTSTART", _local(spec.start, zone))
     event.add("DTEND", _local(spec.end, zone))
-    event.add("SUMMARY", spec.summary)
-    event.add("LOCATION", spec.location)
-    event.add("DESCRIPTION", spec.description)
+    event.add("SUMMARY", plain(spec.summary))
+    event.add("LOCATION", plain(spec.location))
+    event.add("DESCRIPTION", plain(spec.description, lines=True))
     event.add("STATUS", spec.status)
     event.add("CLASS", "PRIVATE")
     event.add("TRANSP", "OPAQUE")
-    sent_by = {"sent_by": f"mailto:{spec.organizer_sent_by}"} if spec.organizer_sent_by else {}
+    sent_by = (
+        {"sent_by": "mailto:" + "".join(plain(spec.organizer_sent_by).split())}
+        if spec.organizer_sent_by
+        else {}
+    )
     event.add("ORGANIZER", _address(spec.organizer, **sent_by))
     for attendee in spec.attendees:
         event.add(
@@ -188,7 +198,7 @@ def _event(spec: EventSpec, dtstamp: datetime) -> Event:
     for reminder in spec.reminders:
         alarm = Alarm()
         alarm.add("ACTION", "DISPLAY")
-        alarm.add("DESCRIPTION", reminder.text)
+        alarm.add("DESCRIPTION", plain(reminder.text, lines=True))
         alarm.add("TRIGGER", -reminder.before)
         event.add_component(alarm)
     return event
@@ -254,11 +264,11 @@ def render(
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", method)
     if name is not None:
-        calendar.add("NAME", name)
-        calendar.add("X-WR-CALNAME", name)
+        calendar.add("NAME", vText(plain(name)))
+        calendar.add("X-WR-CALNAME", vText(plain(name)))
     if description is not None:
-        calendar.add("DESCRIPTION", description)
-        calendar.add("X-WR-CALDESC", description)
+        calendar.add("DESCRIPTION", vText(plain(description, lines=True)))
+        calendar.add("X-WR-CALDESC", vText(plain(description, lines=True)))
     if refresh is not None:
         calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
         calendar.add("X-PUBLISHED-TTL", vDuration(refresh))

@@ -212,7 +212,8 @@ async def load_invite(
         texts.say("calendar_hint", language),
         texts.say("signature", language, facility=place.facility_name),
     ]
-    everything = [greeting, *paragraphs, *closing]
+    # Stored names and texts are flattened of control characters before they reach the mail.
+    everything = [texts.plain(p, lines=True) for p in (greeting, *paragraphs, *closing)]
     text = "\n\n".join(everything) + "\n"
     when = local_when(visit_facts, place, language)
     return Invite(
@@ -223,7 +224,9 @@ async def load_invite(
         language=language,
         recipient=recipient,
         organizer=place.organizer,
-        subject=f"{texts.subject(_topic(visit), language, when)} \u2013 {place.facility_name}",
+        subject=texts.plain(
+            f"{texts.subject(_topic(visit), language, when)} \u2013 {place.facility_name}"
+        ),
         text=text,
         html=_html(language, everything, manage_url(public_url, visit.id)),
     )

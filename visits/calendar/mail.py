@@ -1,6 +1,8 @@
 """E-mailed invites (iMIP, RFC 6047) over SMTP, and the hook the booking handlers call.
 
-The message is ``multipart/alternative``: text, HTML, and the calendar object as
+Header values (names, subject, mailboxes) are flattened to one line and the bodies freed of
+control characters, whatever was stored, so that no stored text can stop a message from being
+built. The message is ``multipart/alternative``: text, HTML, and the calendar object as
 ``text/calendar; method=…; charset=UTF-8`` (the method matching the object's METHOD), base64
 encoded so that its CRLF line endings and folding reach the client unchanged. Sending uses the
 standard library's ``smtplib`` in a worker thread, after the response (a background task): a
@@ -24,6 +26,7 @@ from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.calendar.invites import Invite, load_invite
+from visits.calendar.texts import plain
 from visits.db.base import utcnow
 from visits.db.models import Visit
 from visits.settings import Settings
@@ -32,22 +35,28 @@ log = structlog.get_logger(__name__)
 SMTP_TIMEOUT_SECONDS = 20.0
 
 
+def _address(value: str) -> str:
+    """A stored mailbox without spaces or control characters (a header must stay one line)."""
+    return "".join(plain(value).split())
+
+
 def build_message(invite: Invite, mail_sender: str = "") -> EmailMessage:
     """The e-mail for ``invite``; From is ``mail_sender`` or the facility's mailbox, and
     replies go to the facility."""
     if invite.recipient is None:
         raise ValueError("an invite without a recipient cannot be mailed")
-    sender = mail_sender or invite.organizer.email
+    sender = _address(mail_sender or invite.organizer.email)
+    organizer = plain(invite.organizer.name)
     message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((invite.organizer.name, sender))
-    message["To"] = formataddr((invite.recipient.name, invite.recipient.email))
-    message["Reply-To"] = formataddr((invite.organizer.name, invite.organizer.email))
-    message["Subject"] = invite.subject
+    message["From"] = formataddr((organizer, sender))
+    message["To"] = formataddr((plain(invite.recipient.name), _address(invite.recipient.email)))
+    message["Reply-To"] = formataddr((organizer, _address(invite.organizer.email)))
+    message["Subject"] = plain(invite.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"
-    message.set_content(invite.text)
-    message.add_alternative(invite.html, subtype="html")
+    message.set_content(plain(invite.text, lines=True))
+    message.add_alternative(plain(invite.html, lines=True), subtype="html")
     message.add_alternative(
         invite.calendar,
         maintype="text",

@@ -157,6 +157,7 @@ async def list_closures(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Closure], int]:
     staff.role_for(facility_id, READ_ROLES)
+    await get_facility(session, facility_id)
     condition = Closure.facility_id == facility_id
     total = await session.scalar(sa.select(sa.func.count()).select_from(Closure).where(condition))
     rows = await session.scalars(

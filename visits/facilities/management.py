@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import ALL_ROLES, StaffPrincipal
@@ -72,6 +73,20 @@ def _check_email(value: str | None) -> list[dict[str, Any]]:
     return []
 
 
+async def _flush_unique(session: AsyncSession, conflict: ProblemError) -> None:
+    """Flush; a unique constraint that a concurrent request won first becomes ``conflict``
+    (the check before the insert cannot see a row that is not committed yet)."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        await session.rollback()
+        raise conflict from None
+
+
+def _room_exists(name: str) -> ProblemError:
+    return ProblemError(409, "room-exists", f"A room called {name!r} exists.")
+
+
 async def get_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facility:
     facility = await session.get(Facility, facility_id)
     if facility is None:
@@ -92,7 +107,9 @@ async def create_facility(
     values["languages"] = [str(v) for v in data.languages]
     facility = Facility(**values)
     session.add(facility)
-    await session.flush()
+    await _flush_unique(
+        session, ProblemError(409, "facility-exists", f"The slug {data.slug!r} is taken.")
+    )
     record(
         session,
         staff.actor(role),
@@ -249,7 +266,7 @@ async def create_room(
     if await session.scalar(
         sa.select(Room.id).where(Room.facility_id == facility_id, Room.name == data.name)
     ):
-        raise ProblemError(409, "room-exists", f"A room called {data.name!r} exists.")
+        raise _room_exists(data.name)
     values = msgspec.structs.asdict(data)
     values["features"] = sorted({str(f) for f in data.features})
     values["age_bands"] = sorted(
@@ -257,7 +274,7 @@ async def create_room(
     )
     room = Room(facility_id=facility_id, **values)
     session.add(room)
-    await session.flush()
+    await _flush_unique(session, _room_exists(data.name))
     record(
         session,
         staff.actor(role),
@@ -276,7 +293,14 @@ async def update_room(
 ) -> Room:
     room = await get_room(session, room_id)
     role = staff.role_for(room.facility_id, MANAGE_ROLES)
+    if data.name is not None and data.name != room.name:
+        taken = await session.scalar(
+            sa.select(Room.id).where(Room.facility_id == room.facility_id, Room.name == data.name)
+        )
+        if taken is not None:
+            raise _room_exists(data.name)
     changes = _changes(room, data)
+    await _flush_unique(session, _room_exists(room.name))
     if changes:
         record(
             session,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 import uuid
 from collections import defaultdict
@@ -15,11 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
+from visits.calendar.texts import plain
 from visits.db.models import Room, Slot, Visit, Visitor, VisitParty
 from visits.enums import SlotStatus, VisitStatus, VisitType
+from visits.errors import invalid_parameters
 from visits.facilities.management import READ_ROLES, get_facility
 from visits.facilities.presenters import CHILD_FRIENDLY_FEATURES
-from visits.rules.profiles import Profile, load_profile
+from visits.rules.profiles import load_profile
+from visits.rules.timing import during_school_hours
 
 DAY_SHEET_STATES = (
     VisitStatus.CONFIRMED,
@@ -118,42 +122,51 @@ async def day_sheet(
     return DaySheet(facility_id, day, facility.timezone, visits)
 
 
+CSV_COLUMNS = (
+    "start",
+    "end",
+    "room",
+    "reference",
+    "status",
+    "visit_type",
+    "adults",
+    "children",
+    "ages",
+    "child_in_party",
+    "names",
+    "support_needs",
+    "needs_review",
+)
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def csv_text(value: str) -> str:
+    """A text cell that prints on one line and that no spreadsheet runs as a formula."""
+    text = plain(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def day_sheet_csv(sheet: DaySheet) -> str:
     """The day sheet as CSV (UTF-8, one row per visit), for printing or spreadsheets."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "start",
-            "end",
-            "room",
-            "reference",
-            "status",
-            "visit_type",
-            "adults",
-            "children",
-            "ages",
-            "child_in_party",
-            "names",
-            "support_needs",
-            "needs_review",
-        ]
-    )
+    writer.writerow(CSV_COLUMNS)
     for v in sheet.visits:
         writer.writerow(
             [
                 v.local_start.strftime("%H:%M"),
                 v.local_end.strftime("%H:%M"),
-                v.room_name,
-                v.reference,
+                csv_text(v.room_name),
+                csv_text(v.reference),
                 v.status.value,
                 v.visit_type.value,
                 v.adults,
                 v.children,
                 " ".join(str(m.age) for m in v.party),
                 "yes" if v.child_in_party else "no",
-                "; ".join(m.name or "(erased)" for m in v.party),
-                v.support_needs or "",
+                csv_text("; ".join(m.name or "(erased)" for m in v.party)),
+                csv_text(v.support_needs or ""),
                 "yes" if v.needs_review else "no",
             ]
         )
@@ -202,23 +215,20 @@ class MonthFigures(msgspec.Struct):
     waiting: list[WaitingBucket]
 
 
-def outside_school_hours(start: datetime, end: datetime, profile: Profile) -> bool:
-    """True when a slot (local times) does not touch the school day on a school day (CF-16)."""
-    day = start.date()
-    if day.weekday() not in profile.school_days:
-        return True
-    if any(first <= day <= last for first, last in profile.school_holidays):
-        return True
-    school_start = datetime.combine(day, profile.school_day_start, start.tzinfo)
-    school_end = datetime.combine(day, profile.school_day_end, start.tzinfo)
-    return end <= school_start or start >= school_end
-
-
 def _share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
+MONTH_PATTERN = r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])$"  # 2000-01 to 2100-12
+
+
 def month_bounds(month: str) -> tuple[date, date]:
+    """The first day of ``month`` (``YYYY-MM``) and of the month after; a month outside 2000-01
+    to 2100-12 is a 400 ``invalid-parameters`` naming ``month``."""
+    if not re.fullmatch(MONTH_PATTERN, month):
+        raise invalid_parameters(
+            [{"name": "month", "in": "query", "detail": "must be YYYY-MM, 2000-01 to 2100-12"}]
+        )
     year, number = (int(p) for p in month.split("-"))
     first = date(year, number, 1)
     last = date(year + (number == 12), number % 12 + 1, 1)
@@ -229,10 +239,10 @@ async def month_figures(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, month: str
 ) -> MonthFigures:
     staff.role_for(facility_id, READ_ROLES)
+    first, after = month_bounds(month)
     facility = await get_facility(session, facility_id)
     zone = ZoneInfo(facility.timezone)
     profile = load_profile(facility.rule_profile, facility.rule_overrides)
-    first, after = month_bounds(month)
     rows = (
         await session.execute(
             sa.select(Slot, Room)
@@ -263,9 +273,7 @@ async def month_figures(
         per_room[room.id][1] += slot.capacity_tables
         if CHILD_FRIENDLY_FEATURES.intersection(room.features):
             friendly += 1
-            friendly_outside += outside_school_hours(
-                slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone), profile
-            )
+            friendly_outside += not during_school_hours(slot.starts_at, slot.ends_at, zone, profile)
     visit_rows = (
         await session.execute(
             sa.select(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, delete, get, patch, post, put
-from litestar.params import FromPath, QueryParameter, SkipValidation
+from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation
+from litestar.openapi.spec import Schema as OpenAPISchema
+from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
 from visits.accounts.principals import (
@@ -17,13 +20,16 @@ from visits.accounts.principals import (
     staff_guard,
 )
 from visits.dependencies import AppSettings, DbSession
+from visits.errors import invalid_parameters
 from visits.facilities import closures, management, reports, rule_settings, templates
+from visits.facilities.controllers import date_problems
 from visits.facilities.presenters import facility_out, room_out
 from visits.facilities.schemas import FacilityOut, RoomOut
 from visits.facilities.staff_schemas import (
     ClosureIn,
     ClosureListItem,
     ClosureOut,
+    ClosurePage,
     FacilityIn,
     FacilityUpdateIn,
     FlaggedVisit,
@@ -35,15 +41,83 @@ from visits.facilities.staff_schemas import (
     TemplateChangeOut,
     TemplateIn,
     TemplateOut,
+    TemplatePage,
     TemplateUpdateIn,
 )
 from visits.i18n import negotiate_language
+from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.people import alerts as facility_alerts
 from visits.validation import parse_body
 
 FacilityId = FromPath[uuid.UUID]
-Month = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")]
+Month = Annotated[
+    str,
+    QueryParameter(
+        pattern=reports.MONTH_PATTERN,
+        description="A month, YYYY-MM, from 2000-01 to 2100-12.",
+        examples=[Example(value="2027-03")],
+    ),
+]
+CSV_MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to text types
+ROOM = "1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
+
+FACILITY_EXAMPLE = {
+    "slug": "jva-nord",
+    "name": "JVA Nord",
+    "timezone": "Europe/Berlin",
+    "street": "Am Wall 2",
+    "postal_code": "20000",
+    "city": "Nordstadt",
+    "country": "DE",
+    "email": "besuch@jva-nord.example",
+    "phone": "+49 40 1234567",
+    "languages": ["de", "en"],
+}
+ROOM_EXAMPLE = {
+    "name": "Familienzimmer",
+    "capacity_tables": 4,
+    "capacity_seats": 16,
+    "capacity_children": 10,
+    "description": "Spielecke, Wickeltisch und Bücher.",
+    "features": ["play_corner", "baby_changing", "books_games"],
+    "age_bands": ["0-2", "3-5", "6-11"],
+}
+TEMPLATE_EXAMPLE = {
+    "room_id": ROOM,
+    "visit_type": "child_family",
+    "weekday": 2,
+    "start_time": "15:30:00",
+    "duration_minutes": 120,
+    "valid_from": "2027-01-06",
+}
+CLOSURE_EXAMPLE = {
+    "starts_on": "2027-03-01",
+    "ends_on": "2027-03-01",
+    "reason": "Staff meeting",
+}
+
+
+@dataclass
+class _JsonOrCsv(Operation):
+    """The day sheet's 200 carries JSON, or CSV with ``format=csv``: both are declared."""
+
+    def __post_init__(self) -> None:
+        ok = (self.responses or {}).get("200")
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            ok.content["text/csv"] = OpenAPIMediaType(
+                schema=OpenAPISchema(
+                    type=OpenAPIType.STRING,
+                    description="UTF-8, CRLF line ends, one header row and one row per visit: "
+                    + ", ".join(reports.CSV_COLUMNS)
+                    + ".",
+                ),
+                example=(
+                    ",".join(reports.CSV_COLUMNS)
+                    + "\r\n14:00,16:00,Familienzimmer,3F9A21C7,confirmed,child_family,1,2,38 9 4,"
+                    "yes,Anna Beispiel; Mia Beispiel; Leon Beispiel,,no\r\n"
+                ),
+            )
 
 
 class StaffFacilityController(Controller):
@@ -55,21 +129,57 @@ class StaffFacilityController(Controller):
 
     # -- facilities and family information
 
-    @post("/facilities", summary="Create a facility (admin)")
+    @post(
+        "/facilities",
+        summary="Create a facility (admin)",
+        responses=problems("invalid-body", "facility-exists"),
+    )
     async def create_facility(
-        self, db_session: DbSession, staff: StaffUser, data: SkipValidation[FacilityIn]
+        self,
+        db_session: DbSession,
+        staff: StaffUser,
+        data: Annotated[
+            SkipValidation[FacilityIn],
+            Body(examples=[Example(summary="A facility in Germany", value=FACILITY_EXAMPLE)]),
+        ],
     ) -> FacilityOut:
+        """Creates a facility with its address, IANA time zone, languages, booking window and
+        rule profile. Administrators only (audited).
+
+        Every invalid field is listed at once (422 `invalid-body`); the time zone must be a
+        name of the IANA database such as `Europe/Berlin`. A slug in use answers 409
+        `facility-exists`. Rooms, slot templates and slots are added afterwards."""
         body = parse_body(FacilityIn, data)
         return facility_out(await management.create_facility(db_session, staff, body))
 
-    @patch("/facilities/{facility_id:uuid}", summary="Change a facility (manager)")
+    @patch(
+        "/facilities/{facility_id:uuid}",
+        summary="Change a facility (manager)",
+        responses=problems("facility-not-found", "invalid-body", "timezone-in-use"),
+    )
     async def update_facility(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[FacilityUpdateIn],
+        data: Annotated[
+            SkipValidation[FacilityUpdateIn],
+            Body(
+                examples=[
+                    Example(summary="A longer booking window", value={"max_days_ahead": 42}),
+                    Example(
+                        summary="SMS reminders two days and two hours before",
+                        value={"reminder_offsets_hours": [48, 2]},
+                    ),
+                ]
+            ),
+        ],
     ) -> FacilityOut:
+        """Changes the fields given; the others stay. For the facility's visits managers and
+        administrators (audited, with every old and new value).
+
+        The time zone cannot change while the facility has upcoming slots (409
+        `timezone-in-use`): they were generated in the old one."""
         body = parse_body(FacilityUpdateIn, data)
         return facility_out(await management.update_facility(db_session, staff, facility_id, body))
 
@@ -77,51 +187,109 @@ class StaffFacilityController(Controller):
         "/facilities/{facility_id:uuid}/information",
         status_code=HTTP_200_OK,
         summary="Set family information for a language, age band and topic (CF-21)",
+        responses=problems("facility-not-found", "invalid-body"),
     )
     async def put_information(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[InformationIn],
+        data: Annotated[
+            SkipValidation[InformationIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="For teenagers, in German",
+                        value={
+                            "language": "de",
+                            "age_band": "12-17",
+                            "topic": "gate",
+                            "title": "Am Eingang",
+                            "body": "Bring deinen Schülerausweis mit.",
+                        },
+                    )
+                ]
+            ),
+        ],
     ) -> InformationOut:
+        """Creates or replaces the text for one language, age band (none: for everyone) and
+        topic; idempotent. For visits managers and administrators (audited).
+
+        Families read these texts in `GET /api/v1/facilities/{facility_id}/information`, in
+        their confirmations and in their calendar invites."""
         body = parse_body(InformationIn, data)
         item = await management.put_information(db_session, staff, facility_id, body)
         return management.information_out(item)
 
-    @delete("/information/{information_id:uuid}", summary="Delete a family information text")
+    @delete(
+        "/information/{information_id:uuid}",
+        summary="Delete a family information text",
+        responses=problems("information-not-found"),
+    )
     async def delete_information(
         self, db_session: DbSession, staff: StaffUser, information_id: FromPath[uuid.UUID]
     ) -> None:
+        """Deletes one text. For the facility's visits managers and administrators
+        (audited)."""
         await management.delete_information(db_session, staff, information_id)
 
     # -- rooms
 
-    @post("/facilities/{facility_id:uuid}/rooms", summary="Add a room (manager)")
+    @post(
+        "/facilities/{facility_id:uuid}/rooms",
+        summary="Add a room (manager)",
+        responses=problems("facility-not-found", "invalid-body", "room-exists"),
+    )
     async def create_room(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[RoomIn],
+        data: Annotated[
+            SkipValidation[RoomIn],
+            Body(examples=[Example(summary="A child-friendly room", value=ROOM_EXAMPLE)]),
+        ],
     ) -> RoomOut:
+        """Adds a room with its capacity, child-friendly features and suitable age bands. For
+        visits managers and administrators (audited). Room names are unique within a facility
+        (409 `room-exists`)."""
         body = parse_body(RoomIn, data)
         return room_out(await management.create_room(db_session, staff, facility_id, body))
 
-    @patch("/rooms/{room_id:uuid}", summary="Change a room; capacity applies to new slots")
+    @patch(
+        "/rooms/{room_id:uuid}",
+        summary="Change a room; capacity applies to new slots",
+        responses=problems("room-not-found", "invalid-body", "room-exists"),
+    )
     async def update_room(
         self,
         db_session: DbSession,
         staff: StaffUser,
         room_id: FromPath[uuid.UUID],
-        data: SkipValidation[RoomUpdateIn],
+        data: Annotated[
+            SkipValidation[RoomUpdateIn],
+            Body(
+                examples=[
+                    Example(summary="Two more tables", value={"capacity_tables": 6}),
+                    Example(summary="Take a room out of use", value={"is_active": False}),
+                ]
+            ),
+        ],
     ) -> RoomOut:
+        """Changes the fields given; the others stay. For the facility's visits managers and
+        administrators (audited). A new capacity applies to slots generated afterwards;
+        existing slots keep theirs. Renaming to the name of another room of the facility
+        answers 409 `room-exists`."""
         body = parse_body(RoomUpdateIn, data)
         return room_out(await management.update_room(db_session, staff, room_id, body))
 
     # -- slot templates and generation
 
-    @get("/facilities/{facility_id:uuid}/slot-templates", summary="Slot templates")
+    @get(
+        "/facilities/{facility_id:uuid}/slot-templates",
+        summary="Slot templates",
+        responses=problems("facility-not-found"),
+    )
     async def list_templates(
         self,
         db_session: DbSession,
@@ -129,7 +297,9 @@ class StaffFacilityController(Controller):
         facility_id: FacilityId,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-    ) -> Page[TemplateOut]:
+    ) -> TemplatePage:
+        """The facility's weekly slot templates, active or not, by weekday and start time. For
+        every member of staff of the facility."""
         rows, total = await templates.list_templates(
             db_session, staff, facility_id, limit=limit, offset=offset
         )
@@ -138,14 +308,34 @@ class StaffFacilityController(Controller):
     @post(
         "/facilities/{facility_id:uuid}/slot-templates",
         summary="Add a weekly slot template (no overlaps within a room)",
+        responses=problems("facility-not-found", "invalid-body", "template-overlap"),
     )
     async def create_template(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[TemplateIn],
+        data: Annotated[
+            SkipValidation[TemplateIn],
+            Body(
+                examples=[
+                    Example(summary="Wednesdays 15:30, two hours", value=TEMPLATE_EXAMPLE),
+                    Example(
+                        summary="Every other Saturday, staff bookings only",
+                        value=TEMPLATE_EXAMPLE
+                        | {"weekday": 5, "interval_weeks": 2, "bookable_by": "staff"},
+                    ),
+                ]
+            ),
+        ],
     ) -> TemplateOut:
+        """Adds a weekly recurrence in the facility's local time (`start_time` is a wall-clock
+        time, so slots stay at 15:30 across daylight-saving changes). For visits managers and
+        administrators (audited).
+
+        A template whose slots would overlap another active template's in the same room is
+        refused with 409 `template-overlap`, naming the other template and the first clash.
+        Slots are published by `POST …/slots/generate` (and daily by the scheduler)."""
         body = parse_body(TemplateIn, data)
         return templates.template_out(
             await templates.create_template(db_session, staff, facility_id, body)
@@ -154,6 +344,7 @@ class StaffFacilityController(Controller):
     @patch(
         "/slot-templates/{template_id:uuid}",
         summary="Change a template; future slots follow, booked visits are flagged",
+        responses=problems("template-not-found", "invalid-body", "template-overlap"),
     )
     async def update_template(
         self,
@@ -161,8 +352,25 @@ class StaffFacilityController(Controller):
         staff: StaffUser,
         settings: AppSettings,
         template_id: FromPath[uuid.UUID],
-        data: SkipValidation[TemplateUpdateIn],
+        data: Annotated[
+            SkipValidation[TemplateUpdateIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="Half an hour later",
+                        value={"start_time": "16:00:00", "reason": "School ends later."},
+                    )
+                ]
+            ),
+        ],
     ) -> TemplateChangeOut:
+        """Changes the template; its future slots follow. For visits managers and
+        administrators (audited with the `reason`).
+
+        Free slots the template no longer produces are removed and new ones generated up to
+        the horizon. Booked visits are never cancelled: their slot is closed to new bookings
+        and they are flagged for review with the reason (`visits_flagged`), for staff to move
+        or keep them and tell the family."""
         body = parse_body(TemplateUpdateIn, data)
         return await templates.update_template(
             db_session, staff, template_id, body, settings.slot_horizon_days
@@ -172,6 +380,7 @@ class StaffFacilityController(Controller):
         "/facilities/{facility_id:uuid}/slots/generate",
         status_code=HTTP_200_OK,
         summary="Publish slots from the templates up to the horizon (idempotent)",
+        responses=problems("facility-not-found"),
     )
     async def generate(
         self,
@@ -180,16 +389,28 @@ class StaffFacilityController(Controller):
         settings: AppSettings,
         facility_id: FacilityId,
         days: Annotated[
-            int | None, QueryParameter(ge=1, le=366, description="default: slot_horizon_days")
+            int | None,
+            QueryParameter(
+                ge=1,
+                le=366,
+                description="Local days from today (default: the configured slot horizon).",
+            ),
         ] = None,
     ) -> GenerateOut:
+        """Creates the missing slots of every active template from today for `days` local
+        days. Idempotent: slots that exist are kept, so a repeat creates nothing. For visits
+        managers and administrators (audited). Closed dates stay closed."""
         return await templates.publish_slots(
             db_session, staff, facility_id, days or settings.slot_horizon_days
         )
 
     # -- closures
 
-    @get("/facilities/{facility_id:uuid}/closures", summary="Closures")
+    @get(
+        "/facilities/{facility_id:uuid}/closures",
+        summary="Closures",
+        responses=problems("facility-not-found"),
+    )
     async def list_closures(
         self,
         db_session: DbSession,
@@ -197,7 +418,9 @@ class StaffFacilityController(Controller):
         facility_id: FacilityId,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
-    ) -> Page[ClosureListItem]:
+    ) -> ClosurePage:
+        """The facility's closures, latest first; `room_id` null means the whole facility.
+        For every member of staff of the facility."""
         rows, total = await closures.list_closures(
             db_session, staff, facility_id, limit=limit, offset=offset
         )
@@ -208,35 +431,65 @@ class StaffFacilityController(Controller):
         "/facilities/{facility_id:uuid}/closures/preview",
         status_code=HTTP_200_OK,
         summary="The booked visits a closure would flag, before saving it",
+        responses=problems("facility-not-found", "invalid-body"),
     )
     async def preview_closure(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[ClosureIn],
+        data: Annotated[
+            SkipValidation[ClosureIn],
+            Body(examples=[Example(summary="One day, whole facility", value=CLOSURE_EXAMPLE)]),
+        ],
     ) -> list[FlaggedVisit]:
+        """What `POST …/closures` with the same body would flag, without saving anything. For
+        every member of staff of the facility."""
         body = parse_body(ClosureIn, data)
         return await closures.preview(db_session, staff, facility_id, body)
 
     @post(
         "/facilities/{facility_id:uuid}/closures",
         summary="Close dates; slots close, booked visits are flagged for review",
+        responses=problems("facility-not-found", "invalid-body"),
     )
     async def create_closure(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[ClosureIn],
+        data: Annotated[
+            SkipValidation[ClosureIn],
+            Body(
+                examples=[
+                    Example(summary="One day, whole facility", value=CLOSURE_EXAMPLE),
+                    Example(
+                        summary="One room for a week",
+                        value=CLOSURE_EXAMPLE
+                        | {"ends_on": "2027-03-07", "room_id": ROOM, "reason": "Renovation"},
+                    ),
+                ]
+            ),
+        ],
     ) -> ClosureOut:
+        """Closes the facility (or one room) from `starts_on` to `ends_on`, local dates
+        inclusive, at most a year. For visits managers and administrators (audited with the
+        reason). The slots inside close to new bookings; booked visits are not cancelled but
+        flagged for review (`visits_flagged`), so that staff can move them and tell the
+        families."""
         body = parse_body(ClosureIn, data)
         return await closures.create_closure(db_session, staff, facility_id, body)
 
-    @delete("/closures/{closure_id:uuid}", summary="Remove a closure and reopen its slots")
+    @delete(
+        "/closures/{closure_id:uuid}",
+        summary="Remove a closure and reopen its slots",
+        responses=problems("closure-not-found"),
+    )
     async def delete_closure(
         self, db_session: DbSession, staff: StaffUser, closure_id: FromPath[uuid.UUID]
     ) -> None:
+        """Removes the closure and reopens exactly the slots it closed. For visits managers and
+        administrators (audited). Flags set on visits stay until staff decide."""
         await closures.delete_closure(db_session, staff, closure_id)
 
     # -- reports
@@ -244,28 +497,64 @@ class StaffFacilityController(Controller):
     @get(
         "/facilities/{facility_id:uuid}/day-sheet",
         summary="Visits of one local date (JSON, or CSV with format=csv)",
+        responses=problems("facility-not-found"),
+        operation_class=_JsonOrCsv,
     )
     async def day_sheet(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        day: Annotated[date, QueryParameter(name="date")],
-        output: Annotated[str, QueryParameter(name="format", pattern="^(json|csv)$")] = "json",
-    ) -> Response[reports.DaySheet | str]:
+        day: Annotated[
+            date,
+            QueryParameter(
+                name="date",
+                description="A local date of the facility, 2000-01-01 to 2100-12-31.",
+                examples=[Example(value="2027-03-03")],
+            ),
+        ],
+        output: Annotated[
+            str,
+            QueryParameter(
+                name="format",
+                pattern="^(json|csv)$",
+                description="`json` (default) or `csv` (`text/csv`, as a download).",
+            ),
+        ] = "json",
+    ) -> Response[reports.DaySheet]:
+        """The gate's list for one local date (CF-20): every booked, requested, attended or
+        missed visit in time order, with room, reference, party (names and ages; adults and
+        children), whether a child comes, support needs and review flags. For every member of
+        staff of the facility.
+
+        With `format=csv` the same as a CSV download (UTF-8, one row per visit): line breaks
+        and control characters in stored texts are flattened, and a cell that would start a
+        spreadsheet formula is prefixed with `'`."""
+        wrong = date_problems(date=day)
+        if wrong:
+            raise invalid_parameters(wrong)
         sheet = await reports.day_sheet(db_session, staff, facility_id, day)
         if output == "csv":
-            return Response(
+            download: Response[Any] = Response(
                 reports.day_sheet_csv(sheet),
-                media_type="text/csv; charset=utf-8",
+                media_type=CSV_MEDIA_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"'},
             )
+            return download
         return Response(sheet)
 
-    @get("/facilities/{facility_id:uuid}/figures", summary="Figures for one month")
+    @get(
+        "/facilities/{facility_id:uuid}/figures",
+        summary="Figures for one month",
+        responses=problems("facility-not-found"),
+    )
     async def figures(
         self, db_session: DbSession, staff: StaffUser, facility_id: FacilityId, month: Month
     ) -> reports.MonthFigures:
+        """Monthly figures (CF-16) by local date: slots offered and closed, tables and places
+        used, utilisation overall and per room, how many child-friendly slots lie outside
+        school hours (by the facility's rule profile), visits with children, and waiting times
+        from booking or request to the visit. For every member of staff of the facility."""
         return await reports.month_figures(db_session, staff, facility_id, month)
 
     # -- rule parameters and alerts
@@ -273,30 +562,57 @@ class StaffFacilityController(Controller):
     @get(
         "/facilities/{facility_id:uuid}/rule-parameters",
         summary="The facility's rule profile, overrides and effective parameters",
+        responses=problems("facility-not-found"),
     )
     async def rule_parameters(
         self, db_session: DbSession, staff: StaffUser, facility_id: FacilityId
     ) -> rule_settings.RuleParametersOut:
+        """The rule profile the facility follows, its own overrides, and the parameters in
+        effect (profile plus overrides plus the facility's booking window). For every member of
+        staff of the facility."""
         return await rule_settings.get_parameters(db_session, staff, facility_id)
 
     @put(
         "/facilities/{facility_id:uuid}/rule-parameters",
         status_code=HTTP_200_OK,
         summary="Choose the profile and replace the overrides (manager; validated, audited)",
+        responses=problems("facility-not-found", "invalid-body"),
     )
     async def set_rule_parameters(
         self,
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
-        data: SkipValidation[rule_settings.RuleParametersIn],
+        data: Annotated[
+            SkipValidation[rule_settings.RuleParametersIn],
+            Body(
+                examples=[
+                    Example(
+                        summary="Four children per visit",
+                        value={"overrides": {"max_children": 4}, "reason": "Larger rooms."},
+                    ),
+                    Example(
+                        summary="Another profile, no overrides",
+                        value={"profile": "de-nw", "overrides": {}, "reason": "Moved to NRW."},
+                    ),
+                ]
+            ),
+        ],
     ) -> rule_settings.RuleParametersOut:
+        """Chooses the rule profile (optional) and replaces the overrides as a whole (`{}`
+        removes them). For visits managers and administrators (audited with the reason and the
+        values before and after).
+
+        Every override is checked against the rule catalogue and against the profile (names,
+        types, ranges, relations such as `max_total`); every problem is listed at once (422
+        `invalid-body`). The booking window is a field of the facility, not an override."""
         body = parse_body(rule_settings.RuleParametersIn, data)
         return await rule_settings.set_parameters(db_session, staff, facility_id, body)
 
     @get(
         "/facilities/{facility_id:uuid}/alerts",
         summary="Open alerts: CF-09 capacity, CF-14 first child visit, CF-15 and CF-23 contact",
+        responses=problems("facility-not-found"),
     )
     async def alerts(
         self,
@@ -305,6 +621,11 @@ class StaffFacilityController(Controller):
         staff: StaffUser,
         facility_id: FacilityId,
     ) -> list[facility_alerts.AlertOut]:
+        """What needs attention now, computed when asked: whether the slots offered let every
+        prisoner have the monthly minimum of visiting time (CF-09), children still waiting for
+        a first visit after a parent's admission (CF-14), children without a visit in person
+        for too long (CF-15) or with video contact only (CF-23). Texts in the request's
+        language. For every member of staff of the facility."""
         staff.role_for(facility_id, management.READ_ROLES)
         facility = await management.get_facility(db_session, facility_id)
         return await facility_alerts.facility_alerts(

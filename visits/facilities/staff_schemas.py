@@ -1,87 +1,209 @@
-"""Bodies of the staff API for facilities, rooms, slot templates, closures and reports."""
+"""Bodies of the staff API for facilities, rooms, slot templates, closures and reports.
+
+Every text a person types is bounded and free of control characters: names, addresses and
+titles end up in calendar lines, e-mail headers, SMS and CSV files (``single_line``); longer
+texts may have line breaks (``multi_line``).
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 from visits.enums import AgeBand, BookableBy, Language, RoomFeature, VisitType
+from visits.openapi import schema_name
+from visits.pagination import Page
+from visits.validation import EMAIL_META, TIME_ZONE_META, is_time_zone, multi_line, single_line
 
-Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
-Country = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")]
+Text200 = Annotated[str, single_line(200)]
+Slug = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="Lower-case letters, digits and dashes; 2 to 63 characters.",
+        examples=["jva-musterstadt"],
+    ),
+]
+Country = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.", examples=["DE"])
+]
+PostalCode = Annotated[str, single_line(16)]
+City = Annotated[str, single_line(100)]
+TimeZone = Annotated[str, TIME_ZONE_META]
+# EMAIL_META's "format" does not reach Litestar's schema; "extra" does.
+Email = Annotated[str, EMAIL_META, msgspec.Meta(extra_json_schema={"extra": {"format": "email"}})]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3,
+        max_length=32,
+        pattern=r"^\+?[0-9][0-9 ()/.-]*$",
+        description="The facility's phone number for families, as it should be printed.",
+        examples=["+49 30 1234567"],
+    ),
+]
+ProfileName = Annotated[str, single_line(32)]
+Languages = Annotated[
+    list[Language],
+    msgspec.Meta(min_length=1, max_length=len(Language), description="Without repetitions."),
+]
 Hours = Annotated[int, msgspec.Meta(ge=0, le=24 * 14)]
 Days = Annotated[int, msgspec.Meta(ge=1, le=366)]
 Tables = Annotated[int, msgspec.Meta(ge=1, le=500)]
 Seats = Annotated[int, msgspec.Meta(ge=1, le=2000)]
 Children = Annotated[int, msgspec.Meta(ge=0, le=2000)]
+RoomName = Annotated[str, single_line(120)]
+RoomDescription = Annotated[str, multi_line(2000)]
+Features = Annotated[list[RoomFeature], msgspec.Meta(max_length=len(RoomFeature))]
+Bands = Annotated[list[AgeBand], msgspec.Meta(max_length=len(AgeBand))]
+Reason = Annotated[
+    str, multi_line(2000, min_length=3), msgspec.Meta(examples=["School ends later from May."])
+]
+ReminderOffsets = Annotated[
+    list[Annotated[int, msgspec.Meta(ge=1, le=336)]],
+    msgspec.Meta(max_length=5, description="Hours before a visit at which SMS reminders go."),
+]
+
+# Litestar describes ``datetime.time`` as an ISO duration; these say what it is: a time of day.
+_TIME_OF_DAY = {"type": "string", "format": "time"}
+TimeOfDay = Annotated[
+    time,
+    msgspec.Meta(
+        description="A local wall-clock time of the facility, HH:MM:SS, without an offset.",
+        examples=["16:00:00"],
+        extra_json_schema={"extra": {"format": "time"}},
+    ),
+]
+OptionalTimeOfDay = Annotated[
+    time | None,
+    msgspec.Meta(
+        description="A local wall-clock time of the facility, HH:MM:SS, without an offset.",
+        examples=["16:00:00"],
+        extra_json_schema={"extra": {"one_of": [_TIME_OF_DAY, {"type": "null"}]}},
+    ),
+]
 
 
 def timezone_problems(name: str | None, field: str = "timezone") -> list[tuple[str, str]]:
-    if name is None:
+    if name is None or is_time_zone(name):
         return []
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return [(field, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'")]
+    return [(field, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'")]
+
+
+def repeated_problems(
+    field: str, values: list[str] | list[Language] | None
+) -> list[tuple[str, str]]:
+    if values is not None and len(set(values)) != len(values):
+        return [(field, "lists an item more than once")]
     return []
+
+
+def line_problems(
+    body: msgspec.Struct, *, multi_line: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """Text fields of ``body`` (other than the ``multi_line`` ones) with a line break. The
+    patterns refuse them, except at the very end: in Python's ``re``, ``$`` also matches before
+    a final newline, so ``"Raum\\n"`` or ``"DE\\n"`` would pass."""
+    return [
+        (field.encode_name, "must be one line without control characters")
+        for field in msgspec.structs.fields(body)
+        if field.name not in multi_line
+        and isinstance(text := getattr(body, field.name), str)
+        and "\n" in text
+    ]
+
+
+def first_per_field(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """One problem per field (the first found): a field is fixed once, whatever else it had."""
+    first: dict[str, str] = {}
+    for name, detail in problems:
+        first.setdefault(name, detail)
+    return list(first.items())
+
+
+def blank_problems(**texts: str | None) -> list[tuple[str, str]]:
+    """Texts that consist of spaces only (the length bounds let them through)."""
+    return [
+        (name, "must not be blank")
+        for name, text in texts.items()
+        if text is not None and not text.strip()
+    ]
 
 
 class FacilityIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text200
-    timezone: str
+    timezone: TimeZone
     street: Text200
-    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
-    city: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    postal_code: PostalCode
+    city: City
     country: Country
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-    phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    languages: Annotated[list[Language], msgspec.Meta(min_length=1)] = msgspec.field(
-        default_factory=lambda: [Language.DE, Language.EN]
-    )
+    email: Email
+    phone: Phone | None = None
+    languages: Languages = msgspec.field(default_factory=lambda: [Language.DE, Language.EN])
     min_notice_hours: Hours = 48
     max_days_ahead: Days = 28
-    rule_profile: str = "generic"
+    rule_profile: ProfileName = "generic"
     request_mode: bool = False
 
     def problems(self) -> list[tuple[str, str]]:
-        return timezone_problems(self.timezone)
+        return first_per_field(
+            timezone_problems(self.timezone)
+            + repeated_problems("languages", self.languages)
+            + blank_problems(name=self.name, street=self.street, city=self.city)
+            + line_problems(self)
+        )
 
 
 class FacilityUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The fields to change; a field left out (or null) stays as it is."""
+
     name: Text200 | None = None
-    timezone: str | None = None
+    timezone: TimeZone | None = None
     street: Text200 | None = None
-    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=16)] | None = None
-    city: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] | None = None
+    postal_code: PostalCode | None = None
+    city: City | None = None
     country: Country | None = None
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)] | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
-    languages: Annotated[list[Language], msgspec.Meta(min_length=1)] | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    languages: Languages | None = None
     min_notice_hours: Hours | None = None
     max_days_ahead: Days | None = None
-    rule_profile: str | None = None
+    rule_profile: ProfileName | None = None
     request_mode: bool | None = None
-    reminder_offsets_hours: (
-        Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=336)]], msgspec.Meta(max_length=5)]
-        | None
-    ) = None
+    reminder_offsets_hours: ReminderOffsets | None = None
 
     def problems(self) -> list[tuple[str, str]]:
-        return timezone_problems(self.timezone)
+        return first_per_field(
+            timezone_problems(self.timezone)
+            + repeated_problems("languages", self.languages)
+            + blank_problems(name=self.name, street=self.street, city=self.city)
+            + line_problems(self)
+        )
 
 
 class InformationIn(msgspec.Struct, forbid_unknown_fields=True):
     language: Language
-    topic: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_-]{1,64}$")]
+    topic: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=r"^[a-z0-9_-]{1,64}$",
+            description="A key of your choice; one text per language, age band and topic.",
+            examples=["gate"],
+        ),
+    ]
     title: Text200
-    body: Annotated[str, msgspec.Meta(min_length=1, max_length=10000)]
+    body: Annotated[str, multi_line(10000, min_length=1)]
     age_band: AgeBand | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        return first_per_field(
+            blank_problems(title=self.title, body=self.body)
+            + line_problems(self, multi_line=frozenset({"body"}))
+        )
 
 
 class InformationOut(msgspec.Struct):
@@ -94,48 +216,77 @@ class InformationOut(msgspec.Struct):
 
 
 class RoomIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)]
+    name: RoomName
     capacity_tables: Tables
     capacity_seats: Seats
     capacity_children: Children
-    description: Annotated[str, msgspec.Meta(max_length=2000)] = ""
-    features: list[RoomFeature] = []
-    age_bands: list[AgeBand] = []
+    description: RoomDescription = ""
+    features: Features = []
+    age_bands: Bands = []
     closed_visits: bool = False
+
+    def problems(self) -> list[tuple[str, str]]:
+        return first_per_field(
+            blank_problems(name=self.name)
+            + line_problems(self, multi_line=frozenset({"description"}))
+        )
 
 
 class RoomUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=120)] | None = None
+    """The fields to change; a field left out (or null) stays as it is."""
+
+    name: RoomName | None = None
     capacity_tables: Tables | None = None
     capacity_seats: Seats | None = None
     capacity_children: Children | None = None
-    description: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
-    features: list[RoomFeature] | None = None
-    age_bands: list[AgeBand] | None = None
+    description: RoomDescription | None = None
+    features: Features | None = None
+    age_bands: Bands | None = None
     closed_visits: bool | None = None
     is_active: bool | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        return first_per_field(
+            blank_problems(name=self.name)
+            + line_problems(self, multi_line=frozenset({"description"}))
+        )
 
 
 Weekday = Annotated[int, msgspec.Meta(ge=0, le=6, description="0 = Monday … 6 = Sunday")]
 Duration = Annotated[int, msgspec.Meta(ge=15, le=1440, description="minutes, 15 to 1440")]
-Interval = Annotated[int, msgspec.Meta(ge=1, le=52)]
+Interval = Annotated[int, msgspec.Meta(ge=1, le=52, description="every n-th week, 1 to 52")]
+# Templates describe local dates; these bounds keep every date computation far from the limits.
+TemplateDate = Annotated[date, msgspec.Meta(description="A local date, 2000-01-01 to 2100-12-31.")]
+EARLIEST_DATE = date(2000, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def date_problems(**dates: date | None) -> list[tuple[str, str]]:
+    return [
+        (name, f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+        for name, day in dates.items()
+        if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE
+    ]
 
 
 class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     room_id: uuid.UUID
     visit_type: VisitType
     weekday: Weekday
-    start_time: time
+    start_time: TimeOfDay
     duration_minutes: Duration
-    valid_from: date
+    valid_from: TemplateDate
     interval_weeks: Interval = 1
-    valid_to: date | None = None
+    valid_to: TemplateDate | None = None
     capacity_tables: Tables | None = None
     capacity_seats: Seats | None = None
     capacity_children: Children | None = None
     bookable_by: BookableBy = BookableBy.PUBLIC
 
     def problems(self) -> list[tuple[str, str]]:
+        found = date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
+        if found:
+            return found
         if self.valid_to is not None and self.valid_to < self.valid_from:
             return [("valid_to", "must not be before valid_from")]
         if self.start_time.tzinfo is not None:
@@ -146,19 +297,25 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
 class TemplateUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     """Fields to change; ``reason`` is kept in the audit trail and on flagged visits."""
 
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+    reason: Reason
     visit_type: VisitType | None = None
     weekday: Weekday | None = None
-    start_time: time | None = None
+    start_time: OptionalTimeOfDay = None
     duration_minutes: Duration | None = None
     interval_weeks: Interval | None = None
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: TemplateDate | None = None
+    valid_to: TemplateDate | None = None
     capacity_tables: Tables | None = None
     capacity_seats: Seats | None = None
     capacity_children: Children | None = None
     bookable_by: BookableBy | None = None
     is_active: bool | None = None
+
+    def problems(self) -> list[tuple[str, str]]:
+        found = date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
+        if self.start_time is not None and self.start_time.tzinfo is not None:
+            found.append(("start_time", "is a local wall-clock time: give it without an offset"))
+        return found + blank_problems(reason=self.reason)
 
 
 class TemplateOut(msgspec.Struct):
@@ -167,7 +324,7 @@ class TemplateOut(msgspec.Struct):
     room_id: uuid.UUID
     visit_type: VisitType
     weekday: int
-    start_time: time
+    start_time: TimeOfDay
     duration_minutes: int
     interval_weeks: int
     valid_from: date
@@ -177,6 +334,9 @@ class TemplateOut(msgspec.Struct):
     capacity_children: int | None
     bookable_by: BookableBy
     is_active: bool
+
+
+TemplatePage = Annotated[Page[TemplateOut], schema_name("TemplatePage")]
 
 
 class TemplateChangeOut(msgspec.Struct):
@@ -193,17 +353,20 @@ class GenerateOut(msgspec.Struct):
 
 
 class ClosureIn(msgspec.Struct, forbid_unknown_fields=True):
-    starts_on: date
-    ends_on: date
-    reason: Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+    starts_on: TemplateDate
+    ends_on: TemplateDate
+    reason: Reason
     room_id: uuid.UUID | None = None
 
     def problems(self) -> list[tuple[str, str]]:
+        found = date_problems(starts_on=self.starts_on, ends_on=self.ends_on)
+        if found:
+            return found
         if self.ends_on < self.starts_on:
             return [("ends_on", "must not be before starts_on")]
         if (self.ends_on - self.starts_on).days > 366:
             return [("ends_on", "a closure covers at most a year; add another for longer")]
-        return []
+        return blank_problems(reason=self.reason)
 
 
 class ClosureListItem(msgspec.Struct):
@@ -212,6 +375,9 @@ class ClosureListItem(msgspec.Struct):
     starts_on: date
     ends_on: date
     reason: str
+
+
+ClosurePage = Annotated[Page[ClosureListItem], schema_name("ClosurePage")]
 
 
 class FlaggedVisit(msgspec.Struct):

@@ -193,6 +193,7 @@ async def list_templates(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[SlotTemplate], int]:
     staff.role_for(facility_id, READ_ROLES)
+    await get_facility(session, facility_id)
     condition = SlotTemplate.facility_id == facility_id
     total = await session.scalar(
         sa.select(sa.func.count()).select_from(SlotTemplate).where(condition)

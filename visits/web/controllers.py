@@ -43,7 +43,7 @@ from visits.facilities import queries as facility_queries
 from visits.facilities.management import public_information
 from visits.rules.ages import age_on
 from visits.settings import Settings
-from visits.validation import parse_body
+from visits.validation import browser_text, parse_body
 from visits.web import forms
 from visits.web import queries as web_queries
 from visits.web.labels import field_messages, problem_message
@@ -553,7 +553,7 @@ class WebController(Controller):
                 prisoner_id=prisoner_id,
                 slot_id=slot_id,
                 visitor_ids=chosen,
-                support_needs=data.support_needs.strip()[:1000] or None,
+                support_needs=browser_text(data.support_needs)[:1000] or None,
                 hold_minutes=settings.hold_minutes,
                 channel=Channel.ONLINE,
             )

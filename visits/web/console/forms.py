@@ -12,6 +12,8 @@ from typing import Any
 
 from litestar import Request
 
+from visits.validation import browser_text
+
 MAX_FIELD_LENGTH = 4000  # longer than any field; keeps a pasted essay out of every check
 
 
@@ -36,5 +38,5 @@ async def read_form(request: Request[Any, Any, Any]) -> FormValues:
     values: dict[str, list[str]] = {}
     for key, value in form.multi_items():
         if isinstance(value, str):
-            values.setdefault(key, []).append(value.strip()[:MAX_FIELD_LENGTH])
+            values.setdefault(key, []).append(browser_text(value)[:MAX_FIELD_LENGTH])
     return FormValues(values)

@@ -20,7 +20,6 @@ from visits.web.console.charts import Bar, bar_chart
 from visits.web.console.session import StaffPage
 
 FacilityId = FromPath[uuid.UUID]
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 ALERT_ORDER = ("CF-14", "CF-15", "CF-23", "CF-09")
 
 
@@ -68,7 +67,7 @@ class ConsoleReportsController(ConsoleController):
         sheet = await reports.day_sheet(db_session, page.principal_staff, facility_id, day)
         return Response(
             reports.day_sheet_csv(sheet),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",
             headers={
                 "Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"',
                 "Cache-Control": "no-store",
@@ -98,7 +97,7 @@ class ConsoleReportsController(ConsoleController):
         db_session: DbSession,
         settings: AppSettings,
         facility_id: FacilityId,
-        month: Annotated[str | None, QueryParameter(pattern=MONTH_PATTERN)] = None,
+        month: Annotated[str | None, QueryParameter(pattern=reports.MONTH_PATTERN)] = None,
     ) -> Response[Any]:
         page = await StaffPage.at_facility(request, db_session, settings, facility_id)
         facility = page.facility
