@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 # schemathesis runs from a virtualenv of its own (it only speaks HTTP to the servers it fuzzes);
-# FUZZ_PYTHON picks its interpreter (not CPython 3.11.7 or 3.12.1: see README, Tests).
+# FUZZ_PYTHON picks its interpreter (3.13 or newer is best: see README, Tests).
 FUZZ_PYTHON ?= python3
 FUZZ_VENV   := .venv-fuzz
 FUZZ_STAMP  := $(FUZZ_VENV)/.installed-stamp

@@ -71,11 +71,16 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def servers(
-    database_url: str, count: int, data_dir: Path, settings: dict[str, str] | None = None
+    database_url: str,
+    count: int,
+    data_dir: Path,
+    settings: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> Iterator[list[str]]:
     """``count`` server processes sharing ``database_url``; yields their base URLs.
 
-    ``settings`` are extra ``VISITS_*`` variables (e.g. to seed the demo)."""
+    ``settings`` are extra ``VISITS_*`` variables (e.g. to seed the demo); ``log`` keeps the
+    servers' output (else it is dropped)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VISITS_")}
     env |= {
         "VISITS_DATABASE_URL": database_url,
@@ -87,14 +92,15 @@ def servers(
     env |= settings or {}
     processes: list[subprocess.Popen[bytes]] = []
     urls: list[str] = []
+    output = log.open("ab") if log else subprocess.DEVNULL
     try:
         for _ in range(count):  # one after the other: the first applies the migrations
             port = free_port()
             process = subprocess.Popen(
                 [sys.executable, "-m", "visits", "serve"],
                 env=env | {"VISITS_PORT": str(port)},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
             )
             processes.append(process)
             url = f"http://127.0.0.1:{port}"
@@ -109,6 +115,8 @@ def servers(
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if not isinstance(output, int):
+            output.close()
 
 
 @dataclass(frozen=True)

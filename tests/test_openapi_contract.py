@@ -120,7 +120,7 @@ async def test_schema_names_are_clean_and_formats_declared(spec: dict[str, Any])
     assert [name for name in schemas if not name.isidentifier()] == []
     assert "RoomPage" in schemas
     template = schemas["TemplateOut"]["properties"]
-    assert template["start_time"].get("format") == "time"
+    assert template["start_time"].get("format") == "partial-time"  # a wall time: no offset
     problem = schemas["Problem"]["properties"]
     assert {"type", "title", "status", "instance", "detail", "errors"} <= set(problem)
 

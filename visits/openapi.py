@@ -24,7 +24,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import OpenAPIRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, Contact, Example, License, SecurityScheme
 from litestar.params import KwargDefinition
 from litestar.routes import HTTPRoute
@@ -212,6 +212,35 @@ REFERENCE_CSP = (
 )
 
 
+def tidy(node: Any) -> Any:
+    """The served document: a Python union is ``anyOf`` (Litestar writes ``oneOf``, which an
+    integer fails as soon as ``number`` is another alternative), and empty header maps go."""
+    if isinstance(node, list):
+        return [tidy(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    tidied = {}
+    for key, value in node.items():
+        if key == "headers" and value == {}:
+            continue
+        name = "anyOf" if key == "oneOf" and "discriminator" not in node else key
+        tidied[name] = tidy(value)
+    return tidied
+
+
+class ContractJsonPlugin(JsonRenderPlugin):
+    """``/schema/openapi.json``, tidied once (see ``tidy``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rendered: bytes | None = None
+
+    def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
+        if self._rendered is None:
+            self._rendered = self.render_json(request, tidy(openapi_schema))
+        return self._rendered
+
+
 class OfflineSwaggerPlugin(OpenAPIRenderPlugin):
     """Swagger UI from the application's own static files, initialised by a script file."""
 
@@ -286,5 +315,5 @@ def openapi_config() -> OpenAPIConfig:
             }
         ),
         path="/schema",
-        render_plugins=[OfflineSwaggerPlugin()],
+        render_plugins=[OfflineSwaggerPlugin(), ContractJsonPlugin()],
     )

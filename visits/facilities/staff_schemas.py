@@ -67,14 +67,20 @@ ReminderOffsets = Annotated[
     msgspec.Meta(max_length=5, description="Hours before a visit at which SMS reminders go."),
 ]
 
-# Litestar describes ``datetime.time`` as an ISO duration; these say what it is: a time of day.
-_TIME_OF_DAY = {"type": "string", "format": "time"}
+# Litestar describes ``datetime.time`` as an ISO duration; these say what it is: a time of day
+# on the facility's wall clock. JSON Schema's ``time`` format demands an offset, which a wall
+# time has not, so the format is RFC 3339's ``partial-time`` with a pattern that checks it.
+_TIME_OF_DAY = {
+    "type": "string",
+    "format": "partial-time",
+    "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+}
 TimeOfDay = Annotated[
     time,
     msgspec.Meta(
         description="A local wall-clock time of the facility, HH:MM:SS, without an offset.",
         examples=["16:00:00"],
-        extra_json_schema={"extra": {"format": "time"}},
+        extra_json_schema={"extra": _TIME_OF_DAY},
     ),
 ]
 OptionalTimeOfDay = Annotated[
