@@ -6,6 +6,7 @@ import logging
 
 import pytest
 from litestar import Litestar, get
+from litestar.params import FromQuery
 from litestar.testing import AsyncTestClient
 
 from visits.app import create_app
@@ -51,3 +52,18 @@ async def test_ready_reports_an_unreachable_database_as_503() -> None:
     assert ready.status_code == 503
     assert ready.json()["type"] == "urn:visits:problem:database-unavailable"
     assert health.status_code == 200  # the process itself is fine
+
+
+@get("/needs", sync_to_thread=False)
+def needs(month: FromQuery[str]) -> str:
+    return month
+
+
+async def test_a_missing_query_parameter_is_named_in_errors() -> None:
+    app = Litestar(route_handlers=[needs], exception_handlers=EXCEPTION_HANDLERS)
+    async with AsyncTestClient(app) as client:
+        response = await client.get("/needs")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["type"] == "urn:visits:problem:invalid-parameters"
+    assert body["errors"] == [{"name": "month", "in": "query", "detail": "is required"}]

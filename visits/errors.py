@@ -6,6 +6,7 @@ Validation problems list every failure at once in ``errors``.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import structlog
@@ -117,9 +118,15 @@ def _public_name(request: Request[Any, Any, Any], key: str | None) -> str | None
     return alias or key
 
 
+_MISSING = re.compile(r"^Missing required (\w+) parameter '([^']+)'")
+
+
 def _validation_errors(
     request: Request[Any, Any, Any], exc: ValidationException
 ) -> list[dict[str, Any]]:
+    missing = _MISSING.match(exc.detail or "")
+    if missing:  # Litestar names a missing parameter only in its message
+        return [{"name": missing.group(2), "in": missing.group(1), "detail": "is required"}]
     items = exc.extra if isinstance(exc.extra, list) else []
     errors = []
     for item in items:

@@ -67,7 +67,7 @@ def parse_body(struct_type: type[S], raw: object, *, strict: bool = True) -> S:
 def normalise_email(value: str) -> str:
     """Trimmed, with a lower-case domain; raises ValueError when it is not an address."""
     address = value.strip()
-    if len(address) > 254 or not _EMAIL.match(address):
+    if len(address) > 254 or not _EMAIL.match(address) or not address.isprintable():
         raise ValueError("is not a valid e-mail address")
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"

@@ -145,3 +145,68 @@ async def test_webhooks_need_a_configured_token(settings: Settings, db: AsyncSes
             headers=signed("/webhooks/twilio/inbound", params, ""),
         )
     assert response.status_code == 403
+
+
+# The contract: form-encoded bodies, TwiML answers, and the signature checked first.
+
+
+async def test_the_signature_is_checked_before_the_form_is_read(
+    hooks: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    await due_reminders(db, visits=1, per_visit=1)
+    await db.commit()
+    path = "/webhooks/twilio/inbound"
+    for field, value in (("From", "+49" * 40), ("Body", "x" * 5000), ("OptOutType", "STOP\x00")):
+        hostile = {"From": PHONE, "Body": "STOP", field: value}
+        unsigned = await post(hooks, path, hostile, headers={})
+        assert unsigned.status_code == 403  # a stranger learns nothing about the fields
+        assert unsigned.json()["type"] == "urn:visits:problem:invalid-signature"
+        signed_but_wrong = await post(hooks, path, hostile)
+        assert signed_but_wrong.status_code == 400
+        assert signed_but_wrong.headers["content-type"].startswith("application/problem+json")
+        assert [e["name"] for e in signed_but_wrong.json()["errors"]] == [field]
+    household = await db.scalar(sa.select(Household).execution_options(populate_existing=True))
+    assert household is not None
+    assert household.sms_opted_out_at is None  # every one of them said STOP; none was heard
+    await db.commit()
+    as_json = await hooks.post(path, json={"From": PHONE, "Body": "STOP"})
+    assert as_json.status_code == 403
+
+
+async def test_a_stop_with_a_line_break_still_opts_out(
+    hooks: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    await due_reminders(db, visits=1, per_visit=1)
+    await db.commit()
+    response = await post(
+        hooks, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "Stop\r\nthanks"}
+    )
+    assert response.status_code == 200
+    household = await db.scalar(sa.select(Household).execution_options(populate_existing=True))
+    assert household is not None
+    assert household.sms_opted_out_at is not None
+    await db.commit()
+
+
+async def test_the_webhooks_document_their_form_bodies_and_answers(
+    hooks: AsyncTestClient[Any], db: AsyncSession
+) -> None:
+    spec = (await hooks.get("/schema/openapi.json")).json()
+    schemas = spec["components"]["schemas"]
+    for path, form, fields in (
+        ("/webhooks/twilio/status", "StatusCallbackForm", {"MessageSid", "MessageStatus"}),
+        ("/webhooks/twilio/inbound", "InboundMessageForm", {"From", "Body", "OptOutType"}),
+    ):
+        operation = spec["paths"][path]["post"]
+        assert len(operation["description"]) > 100
+        body = operation["requestBody"]["content"]
+        assert list(body) == ["application/x-www-form-urlencoded"]
+        assert body["application/x-www-form-urlencoded"]["schema"]["$ref"].endswith(form)
+        properties = schemas[form]["properties"]
+        assert fields <= set(properties)
+        assert all("maxLength" in p for p in properties.values())
+        answers = operation["responses"]
+        assert list(answers["200"]["content"]) == ["text/xml"]
+        assert "<Response>" in str(answers["200"]["content"]["text/xml"]["examples"])
+        assert "urn:visits:problem:invalid-signature" in answers["403"]["description"]
+        assert list(answers["403"]["content"]) == ["application/problem+json"]

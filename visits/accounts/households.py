@@ -7,23 +7,27 @@ Every query is filtered by the signed-in household, so another household's ident
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts import tokens
 from visits.accounts.principals import HouseholdPrincipal
 from visits.accounts.schemas import (
     ApprovalRequestIn,
+    ExportActivityOut,
+    ExportVisitOut,
     HouseholdApprovalOut,
+    HouseholdExportOut,
     HouseholdOut,
     HouseholdUpdateIn,
     VisitorIn,
     VisitorOut,
     VisitorUpdateIn,
 )
+from visits.accounts.sign_in import has_controls
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import (
@@ -213,11 +217,34 @@ async def remove_visitor(
     await session.commit()
 
 
+def _not_matched() -> ProblemError:
+    return ProblemError(
+        422,
+        "prisoner-not-matched",
+        "No prisoner matches this facility, prison number and family name. "
+        "Please check the details or contact the facility.",
+    )
+
+
+async def _approval(
+    session: AsyncSession, visitor_id: uuid.UUID, prisoner_id: uuid.UUID
+) -> VisitorApproval | None:
+    return await session.scalar(
+        sa.select(VisitorApproval).where(
+            VisitorApproval.visitor_id == visitor_id, VisitorApproval.prisoner_id == prisoner_id
+        )
+    )
+
+
 async def request_approval(
     session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID, data: ApprovalRequestIn
 ) -> HouseholdApprovalOut:
-    """Ask the facility to approve a visitor for a prisoner the family names (CF-04)."""
+    """Ask the facility to approve a visitor for a prisoner the family names (CF-04).
+
+    Asking again returns the existing request (also when two requests race)."""
     visitor = await own_visitor(session, who, visitor_id)
+    if has_controls(data.prison_number) or has_controls(data.prisoner_family_name):
+        raise _not_matched()  # no prisoner has such a name (and PostgreSQL refuses a NUL)
     prisoner = await session.scalar(
         sa.select(Prisoner).where(
             Prisoner.facility_id == data.facility_id,
@@ -227,46 +254,48 @@ async def request_approval(
         )
     )
     if prisoner is None:
-        raise ProblemError(
-            422,
-            "prisoner-not-matched",
-            "No prisoner matches this facility, prison number and family name. "
-            "Please check the details or contact the facility.",
-        )
-    approval = await session.scalar(
-        sa.select(VisitorApproval).where(
-            VisitorApproval.visitor_id == visitor.id, VisitorApproval.prisoner_id == prisoner.id
-        )
-    )
+        raise _not_matched()
+    prisoner_id, facility_id = prisoner.id, prisoner.facility_id
+    approval = await _approval(session, visitor.id, prisoner_id)
     if approval is None:
-        approval = VisitorApproval(visitor_id=visitor.id, prisoner_id=prisoner.id)
+        approval = VisitorApproval(visitor_id=visitor.id, prisoner_id=prisoner_id)
         session.add(approval)
-        await session.flush()
+        try:
+            await session.flush()
+        except IntegrityError:
+            # A parallel request (a double click) stored the same request a moment ago.
+            await session.rollback()
+            approval = await _approval(session, visitor_id, prisoner_id)
+            if approval is None:
+                raise
+            return approval_out(approval, facility_id)
         record(
             session,
             who.actor,
             "approval.request",
             "visitor_approval",
             approval.id,
-            facility_id=prisoner.facility_id,
+            facility_id=facility_id,
         )
         await session.commit()
-    return approval_out(approval, prisoner.facility_id)
+    return approval_out(approval, facility_id)
 
 
-async def export(session: AsyncSession, who: HouseholdPrincipal) -> dict[str, Any]:
-    """Everything stored about the household (GDPR Art. 15 and 20), as plain JSON data."""
+async def export(session: AsyncSession, who: HouseholdPrincipal) -> HouseholdExportOut:
+    """Everything stored about the household (GDPR Art. 15 and 20)."""
     household = await get_household(session, who)
     visitors = list(
         await session.scalars(
             sa.select(Visitor)
             .where(Visitor.household_id == household.id)
-            .order_by(Visitor.birth_date)
+            .order_by(Visitor.birth_date, Visitor.id)
         )
     )
     visits = list(
         await session.scalars(
-            sa.select(Visit).where(Visit.household_id == household.id).order_by(Visit.starts_at)
+            sa.select(Visit)
+            .where(Visit.household_id == household.id)
+            .order_by(Visit.starts_at, Visit.id)
         )
     )
     parties = list(
@@ -278,38 +307,38 @@ async def export(session: AsyncSession, who: HouseholdPrincipal) -> dict[str, An
         await session.scalars(
             sa.select(AuditEvent)
             .where(AuditEvent.actor_type == "household", AuditEvent.actor_id == str(household.id))
-            .order_by(AuditEvent.occurred_at)
+            .order_by(AuditEvent.occurred_at, AuditEvent.id)
         )
     )
-    return {
-        "exported_at": utcnow(),
-        "household": household_out(household),
-        "sms_opted_out_at": household.sms_opted_out_at,
-        "created_at": household.created_at,
-        "visitors": await visitors_out(session, visitors),
-        "visits": [
-            {
-                "id": v.id,
-                "reference": v.reference,
-                "status": v.status,
-                "visit_type": v.visit_type,
-                "starts_at": v.starts_at,
-                "ends_at": v.ends_at,
-                "support_needs": v.support_needs,
-                "party": [p.visitor_id for p in parties if p.visit_id == v.id],
-            }
+    return HouseholdExportOut(
+        exported_at=utcnow(),
+        household=household_out(household),
+        sms_opted_out_at=household.sms_opted_out_at,
+        created_at=household.created_at,
+        visitors=await visitors_out(session, visitors),
+        visits=[
+            ExportVisitOut(
+                id=v.id,
+                reference=v.reference,
+                status=v.status,
+                visit_type=v.visit_type,
+                starts_at=v.starts_at,
+                ends_at=v.ends_at,
+                support_needs=v.support_needs,
+                party=[p.visitor_id for p in parties if p.visit_id == v.id],
+            )
             for v in visits
         ],
-        "activity": [
-            {
-                "at": e.occurred_at,
-                "action": e.action,
-                "object_type": e.object_type,
-                "object_id": e.object_id,
-            }
+        activity=[
+            ExportActivityOut(
+                at=e.occurred_at,
+                action=e.action,
+                object_type=e.object_type,
+                object_id=e.object_id,
+            )
             for e in events
         ],
-    }
+    )
 
 
 async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from litestar.openapi.spec import OpenAPIHeader, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIType
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +31,27 @@ CODE_PER_CLIENT = Limit("code-client", 20, WINDOW)
 VERIFY_PER_CLIENT = Limit("verify-client", 20, WINDOW)
 STAFF_PER_EMAIL = Limit("staff-email", 10, WINDOW)
 STAFF_PER_CLIENT = Limit("staff-client", 30, WINDOW)
+
+
+RETRY_AFTER = OpenAPIHeader(
+    schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+    description="Seconds to wait before trying again (the current window's end).",
+    required=True,
+)
+
+
+@dataclass
+class RateLimitedOperation(Operation):
+    """The OpenAPI operation of a rate-limited route: its 429 answer declares ``Retry-After``.
+
+    Litestar's response declarations carry no headers, so the header is added once the
+    operation's responses are built (``operation_class=`` on the route).
+    """
+
+    def __post_init__(self) -> None:
+        response = (self.responses or {}).get("429")
+        if isinstance(response, OpenAPIResponse):
+            response.headers = {**(response.headers or {}), "Retry-After": RETRY_AFTER}
 
 
 def _window_start(now: datetime, window: timedelta) -> datetime:

@@ -1,27 +1,52 @@
-"""Request and response bodies for sign-up, sign-in, staff accounts, households and visitors."""
+"""Request and response bodies for sign-up, sign-in, staff accounts, households and visitors.
+
+Every text a person types is bounded and has no control characters: names end up in e-mail
+headers, SMS, calendar entries and CSV files, where a line break or a NUL would break the
+format (or the database: PostgreSQL refuses NUL in text).
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
-from visits.enums import ApprovalStatus, ContactChannel, Language, Relationship, StaffRole
+from visits.enums import (
+    ApprovalStatus,
+    ContactChannel,
+    Language,
+    Relationship,
+    StaffRole,
+    VisitStatus,
+    VisitType,
+)
+from visits.openapi import schema_name
+from visits.pagination import Page
+from visits.validation import E164_META, EMAIL_META, single_line
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ShortName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=2000)]
+Name = Annotated[str, single_line(200)]
+ShortName = Annotated[str, single_line(100)]
+Reason = Annotated[str, single_line(2000, min_length=3)]
 Password = Annotated[str, msgspec.Meta(min_length=12, max_length=256)]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{6}$")]
+Code = Annotated[
+    str,
+    msgspec.Meta(min_length=6, max_length=6, pattern=r"^[0-9]{6}(?![\s\S])", examples=["493817"]),
+]
+Email = Annotated[str, EMAIL_META]
+Mobile = Annotated[str, E164_META]
+PrisonNumber = Annotated[str, single_line(32)]
+MAX_GRANTS = 50
 
 
 class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
-    guardian_name: Name
+    """A new household: the guardian's name, a contact (e-mail, mobile or both), a language."""
+
+    guardian_name: Annotated[Name, msgspec.Meta(examples=["Anna Beispiel"])]
     language: Language
-    email: str | None = None
-    phone: str | None = None
+    email: Email | None = None
+    phone: Mobile | None = None
     sms_consent: bool = False
 
     def problems(self) -> list[tuple[str, str]]:
@@ -31,8 +56,10 @@ class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class CodeRequestIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str | None = None
-    phone: str | None = None
+    """Exactly one of the two: the address the code is sent to."""
+
+    email: Email | None = None
+    phone: Mobile | None = None
 
     def problems(self) -> list[tuple[str, str]]:
         if bool(self.email) == bool(self.phone):
@@ -46,7 +73,12 @@ class ChallengeOut(msgspec.Struct):
     challenge_id: uuid.UUID
     channel: ContactChannel
     expires_at: datetime
-    message: str
+    message: Annotated[
+        str,
+        msgspec.Meta(
+            examples=["If the address belongs to a household, a sign-in code is on its way."]
+        ),
+    ]
 
 
 class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -55,17 +87,21 @@ class VerifyIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class StaffSignInIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+    email: Email
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 
 
 class TokenOut(msgspec.Struct):
-    token: str
-    token_type: str
+    """A bearer token, shown once: only its hash is stored."""
+
+    token: Annotated[str, msgspec.Meta(examples=["vh_3q2x0pS1c9Qm…"])]
+    token_type: Literal["Bearer"]
     expires_at: datetime
 
 
 class GrantIO(msgspec.Struct, forbid_unknown_fields=True):
+    """A role at a facility; the admin role has no facility and reaches every facility."""
+
     role: StaffRole
     facility_id: uuid.UUID | None = None
 
@@ -80,20 +116,25 @@ def grant_problems(grants: list[GrantIO], field: str = "grants") -> list[tuple[s
     return problems
 
 
+Grants = Annotated[list[GrantIO], msgspec.Meta(max_length=MAX_GRANTS)]
+
+
 class StaffCreateIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-    name: Name
+    email: Email
+    name: Annotated[Name, msgspec.Meta(examples=["Olga Officer"])]
     password: Password
-    grants: Annotated[list[GrantIO], msgspec.Meta(min_length=1)]
+    grants: Annotated[list[GrantIO], msgspec.Meta(min_length=1, max_length=MAX_GRANTS)]
 
     def problems(self) -> list[tuple[str, str]]:
         return grant_problems(self.grants)
 
 
 class StaffUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change; ``grants`` replaces every grant (an empty list: none)."""
+
     name: Name | None = None
     is_active: bool | None = None
-    grants: list[GrantIO] | None = None
+    grants: Grants | None = None
     reason: Reason | None = None
 
     def problems(self) -> list[tuple[str, str]]:
@@ -102,7 +143,7 @@ class StaffUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class StaffOut(msgspec.Struct):
     id: uuid.UUID
-    email: str
+    email: Email
     name: str
     is_active: bool
     grants: list[GrantIO]
@@ -110,7 +151,9 @@ class StaffOut(msgspec.Struct):
 
 
 class MeOut(msgspec.Struct):
-    kind: str
+    """The caller: a household (its guardian's name) or a member of staff with their grants."""
+
+    kind: Literal["household", "staff"]
     id: uuid.UUID
     name: str
     grants: list[GrantIO] = []
@@ -119,21 +162,23 @@ class MeOut(msgspec.Struct):
 class HouseholdOut(msgspec.Struct):
     id: uuid.UUID
     guardian_name: str
-    email: str | None
-    phone: str | None
+    email: Email | None
+    phone: Mobile | None
     language: Language
     sms_consent: bool
 
 
 class HouseholdUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change."""
+
     guardian_name: Name | None = None
     language: Language | None = None
     sms_consent: bool | None = None
 
 
 class VisitorIn(msgspec.Struct, forbid_unknown_fields=True):
-    given_name: ShortName
-    family_name: ShortName
+    given_name: Annotated[ShortName, msgspec.Meta(examples=["Noah"])]
+    family_name: Annotated[ShortName, msgspec.Meta(examples=["Beispiel"])]
     birth_date: date
     relationship: Relationship
     is_guardian: bool = False
@@ -143,6 +188,8 @@ class VisitorIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class VisitorUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Only the fields given change."""
+
     given_name: ShortName | None = None
     family_name: ShortName | None = None
     birth_date: date | None = None
@@ -166,8 +213,8 @@ class ApprovalRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     """Identify the prisoner as the family knows them."""
 
     facility_id: uuid.UUID
-    prison_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-    prisoner_family_name: ShortName
+    prison_number: Annotated[PrisonNumber, msgspec.Meta(examples=["B-2024-0815"])]
+    prisoner_family_name: Annotated[ShortName, msgspec.Meta(examples=["Beispiel"])]
 
 
 class HouseholdApprovalOut(msgspec.Struct):
@@ -189,3 +236,41 @@ class VisitorOut(msgspec.Struct):
     relationship: Relationship
     is_guardian: bool
     approvals: list[HouseholdApprovalOut]
+
+
+class ExportVisitOut(msgspec.Struct):
+    """A visit of the household; ``party`` lists visitor ids (null: a person since removed)."""
+
+    id: uuid.UUID
+    reference: str
+    status: VisitStatus
+    visit_type: VisitType
+    starts_at: datetime
+    ends_at: datetime
+    support_needs: str | None
+    party: list[uuid.UUID | None]
+
+
+class ExportActivityOut(msgspec.Struct):
+    """Something the household did, from the audit trail."""
+
+    at: datetime
+    action: str
+    object_type: str
+    object_id: str | None
+
+
+class HouseholdExportOut(msgspec.Struct):
+    """Everything stored about a household (GDPR Art. 15 and 20)."""
+
+    exported_at: datetime
+    household: HouseholdOut
+    sms_opted_out_at: datetime | None
+    created_at: datetime
+    visitors: list[VisitorOut]
+    visits: list[ExportVisitOut]
+    activity: list[ExportActivityOut]
+
+
+VisitorPage = Annotated[Page[VisitorOut], schema_name("VisitorPage")]
+StaffPage = Annotated[Page[StaffOut], schema_name("StaffPage")]

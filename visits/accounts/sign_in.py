@@ -7,9 +7,11 @@ challenge is stored that no code can satisfy.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Final
 
 import sqlalchemy as sa
 import structlog
@@ -30,7 +32,10 @@ from visits.validation import field_error, invalid_body, normalise_email, normal
 log = structlog.get_logger(__name__)
 
 MAX_CODE_ATTEMPTS = 5
-BEARER = "Bearer"  # the token type
+# normalise_email lets control characters other than whitespace through; a NUL would reach
+# the database (PostgreSQL refuses it: a 500) and other controls an e-mail header.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+BEARER: Final = "Bearer"  # the token type
 _SENT = {
     "en": "If the address belongs to a household, a sign-in code is on its way.",
     "de": "Wenn die Adresse zu einem Haushalt gehört, ist ein Anmeldecode unterwegs.",
@@ -50,13 +55,24 @@ class Contact:
     address: str  # normalised e-mail or E.164
 
 
+def has_controls(text: str) -> bool:
+    return _CONTROLS.search(text) is not None
+
+
+def email_address(value: str) -> str:
+    """``normalise_email`` that also refuses control characters (ValueError)."""
+    if has_controls(value):
+        raise ValueError("is not a valid e-mail address")
+    return normalise_email(value)
+
+
 def contact_from(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
     """Normalised e-mail and phone, or a 422 problem naming each bad one."""
     errors = []
     clean_email = clean_phone = None
     if email:
         try:
-            clean_email = normalise_email(email)
+            clean_email = email_address(email)
         except ValueError as exc:
             errors.append(field_error("email", str(exc)))
     if phone:
@@ -241,7 +257,11 @@ async def staff_sign_in(
     await rate_limit.hit(session, rate_limit.STAFF_PER_CLIENT, client)
     await rate_limit.hit(session, rate_limit.STAFF_PER_EMAIL, address)
     await session.commit()
-    staff = await session.scalar(sa.select(StaffMember).where(StaffMember.email == address))
+    staff = (
+        None
+        if has_controls(address)  # no such address can exist; PostgreSQL would refuse a NUL
+        else await session.scalar(sa.select(StaffMember).where(StaffMember.email == address))
+    )
     valid = verify_password(staff.password_hash if staff else None, password)
     if staff is None or not valid or not staff.is_active:
         if staff is not None:

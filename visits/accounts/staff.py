@@ -5,15 +5,17 @@ from __future__ import annotations
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts import tokens
 from visits.accounts.schemas import GrantIO, StaffCreateIn, StaffOut, StaffUpdateIn
 from visits.accounts.secrets import hash_password
+from visits.accounts.sign_in import email_address
 from visits.audit import Actor, record
 from visits.db.models import Facility, StaffGrant, StaffMember
 from visits.errors import ProblemError
-from visits.validation import field_error, invalid_body, normalise_email
+from visits.validation import field_error, invalid_body
 
 
 def staff_out(staff: StaffMember) -> StaffOut:
@@ -48,18 +50,35 @@ def _grant_rows(grants: list[GrantIO]) -> list[StaffGrant]:
     ]
 
 
+def _changed_grants(current: list[StaffGrant], wanted: list[GrantIO]) -> list[StaffGrant]:
+    """Grants that stay keep their rows: a new row equal to one still present would break the
+    unique constraint (the unit of work inserts before it deletes)."""
+    keys = {(g.role, g.facility_id) for g in wanted}
+    kept = [g for g in current if (g.role, g.facility_id) in keys]
+    held = {(g.role, g.facility_id) for g in kept}
+    return kept + _grant_rows([g for g in wanted if (g.role, g.facility_id) not in held])
+
+
 def _grants_summary(grants: list[GrantIO]) -> list[str]:
     return sorted(f"{g.role.value}@{g.facility_id or '*'}" for g in grants)
 
 
+def _staff_exists() -> ProblemError:
+    return ProblemError(409, "staff-exists", "A staff account with this e-mail exists.")
+
+
+async def _staff_id(session: AsyncSession, email: str) -> uuid.UUID | None:
+    return await session.scalar(sa.select(StaffMember.id).where(StaffMember.email == email))
+
+
 async def create_staff(session: AsyncSession, data: StaffCreateIn, actor: Actor) -> StaffMember:
     try:
-        email = normalise_email(data.email).lower()
+        email = email_address(data.email).lower()
     except ValueError as exc:
         raise invalid_body([field_error("email", str(exc))]) from exc
     await _check_facilities(session, data.grants)
-    if await session.scalar(sa.select(StaffMember.id).where(StaffMember.email == email)):
-        raise ProblemError(409, "staff-exists", "A staff account with this e-mail exists.")
+    if await _staff_id(session, email):
+        raise _staff_exists()
     staff = StaffMember(
         email=email,
         name=data.name,
@@ -67,7 +86,14 @@ async def create_staff(session: AsyncSession, data: StaffCreateIn, actor: Actor)
         grants=_grant_rows(data.grants),
     )
     session.add(staff)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Created by a parallel request since the check above (the unique constraint saw it).
+        await session.rollback()
+        if await _staff_id(session, email):
+            raise _staff_exists() from None
+        raise
     record(
         session,
         actor,
@@ -101,7 +127,7 @@ async def update_staff(
         after = _grants_summary(data.grants)
         if before != after:
             changes["grants"] = [before, after]
-            staff.grants = _grant_rows(data.grants)
+            staff.grants = _changed_grants(staff.grants, data.grants)
             await tokens.revoke_all(session, staff_id=staff.id)  # new rights, new sign-in
     if data.is_active is not None and data.is_active != staff.is_active:
         changes["is_active"] = [staff.is_active, data.is_active]

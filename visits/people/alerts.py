@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -34,6 +33,7 @@ from visits.rules.model import RuleResult
 
 CONTACT_STATES = (VisitStatus.CONFIRMED, VisitStatus.ATTENDED, VisitStatus.REQUESTED)
 FIRST_VISIT_WINDOW_DAYS = 28
+AlertParam = str | int | float | bool | None
 
 
 class AlertOut(msgspec.Struct):
@@ -42,7 +42,14 @@ class AlertOut(msgspec.Struct):
     prisoner_id: uuid.UUID | None
     prison_number: str | None
     child: str | None  # given-name initial and age, enough for staff to recognise
-    params: dict[str, Any]
+    params: dict[str, AlertParam]
+
+
+def _param(value: object) -> AlertParam:
+    """Rule parameters are numbers, words and flags; anything else (a date) as its text."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
 def _out(
@@ -54,7 +61,7 @@ def _out(
         prisoner_id=prisoner.id if prisoner else None,
         prison_number=prisoner.prison_number if prisoner else None,
         child=child,
-        params=dict(result.params),
+        params={name: _param(value) for name, value in result.params.items()},
     )
 
 

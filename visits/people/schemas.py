@@ -7,15 +7,31 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
+from litestar.openapi.spec import Schema
+from litestar.params import KwargDefinition
 
-from visits.accounts.schemas import Reason, ShortName
-from visits.enums import ApprovalStatus, CustodyStatus, Relationship
+from visits.accounts.schemas import PrisonNumber, Reason, ShortName
+from visits.enums import ActorType, ApprovalStatus, Channel, CustodyStatus, Relationship
+from visits.openapi import schema_name
+from visits.pagination import Page
+
+# The values of ``changes`` have many shapes (old and new values, lists, nested settings).
+AnyJsonObject = Annotated[
+    dict[str, Any],
+    KwargDefinition(
+        schema_extra={
+            "additional_properties": Schema(
+                description="Any JSON value: a changed field's [old, new], or a fact."
+            )
+        }
+    ),
+]
 
 
 class PrisonerIn(msgspec.Struct, forbid_unknown_fields=True):
-    prison_number: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
-    given_name: ShortName
-    family_name: ShortName
+    prison_number: Annotated[PrisonNumber, msgspec.Meta(examples=["B-2024-0815"])]
+    given_name: Annotated[ShortName, msgspec.Meta(examples=["Jonas"])]
+    family_name: Annotated[ShortName, msgspec.Meta(examples=["Beispiel"])]
     admission_date: date
     custody_status: CustodyStatus
 
@@ -36,14 +52,21 @@ class PrisonerOut(msgspec.Struct):
 
 
 class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``approved`` or ``rejected`` with the reason (staff only); a remand prisoner's visitors
+    need a court permit, valid until ``court_permit_until``."""
+
     status: ApprovalStatus
-    reason: Reason
+    reason: Annotated[Reason, msgspec.Meta(examples=["Birth certificate seen."])]
     court_permit_until: date | None = None
 
     def problems(self) -> list[tuple[str, str]]:
+        problems = []
         if self.status == ApprovalStatus.PENDING:
-            return [("status", "decide with approved or rejected")]
-        return []
+            problems.append(("status", "decide with approved or rejected"))
+        today = date.today()  # noqa: DTZ011 - a date, not an instant
+        if self.court_permit_until is not None and self.court_permit_until < today:
+            problems.append(("court_permit_until", "must not be in the past"))
+        return problems
 
 
 class StaffApprovalOut(msgspec.Struct):
@@ -63,15 +86,22 @@ class StaffApprovalOut(msgspec.Struct):
 
 
 class AuditEventOut(msgspec.Struct):
+    """One audited change: who (type, id, role), through which channel, what, and why."""
+
     id: uuid.UUID
     occurred_at: datetime
-    actor_type: str
+    actor_type: ActorType
     actor_id: str | None
     actor_role: str | None
-    channel: str
+    channel: Channel
     action: str
     object_type: str
     object_id: str | None
     facility_id: uuid.UUID | None
-    changes: dict[str, Any]
+    changes: AnyJsonObject
     reason: str | None
+
+
+PrisonerPage = Annotated[Page[PrisonerOut], schema_name("PrisonerPage")]
+StaffApprovalPage = Annotated[Page[StaffApprovalOut], schema_name("StaffApprovalPage")]
+AuditEventPage = Annotated[Page[AuditEventOut], schema_name("AuditEventPage")]

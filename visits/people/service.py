@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import ALL_ROLES, StaffPrincipal
@@ -69,23 +70,39 @@ def prisoner_out(p: Prisoner) -> PrisonerOut:
     )
 
 
+def _prisoner_exists() -> ProblemError:
+    return ProblemError(409, "prisoner-exists", "This prison number is already registered.")
+
+
+async def _prisoner_id(
+    session: AsyncSession, facility_id: uuid.UUID, prison_number: str
+) -> uuid.UUID | None:
+    return await session.scalar(
+        sa.select(Prisoner.id).where(
+            Prisoner.facility_id == facility_id, Prisoner.prison_number == prison_number
+        )
+    )
+
+
 async def create_prisoner(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: PrisonerIn
 ) -> Prisoner:
     role = staff.role_for(facility_id, PRISONER_EDIT_ROLES)
     await require_facility(session, facility_id)
-    exists = await session.scalar(
-        sa.select(Prisoner.id).where(
-            Prisoner.facility_id == facility_id, Prisoner.prison_number == data.prison_number
-        )
-    )
-    if exists:
-        raise ProblemError(409, "prisoner-exists", "This prison number is already registered.")
+    if await _prisoner_id(session, facility_id, data.prison_number):
+        raise _prisoner_exists()
     prisoner = Prisoner(
         facility_id=facility_id, **{f: getattr(data, f) for f in data.__struct_fields__}
     )
     session.add(prisoner)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Registered by a parallel request since the check above (the unique constraint saw it).
+        await session.rollback()
+        if await _prisoner_id(session, facility_id, data.prison_number):
+            raise _prisoner_exists() from None
+        raise
     record(
         session,
         staff.actor(role),
@@ -103,6 +120,7 @@ async def list_prisoners(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Prisoner], int]:
     staff.role_for(facility_id, READ_ROLES)
+    await require_facility(session, facility_id)
     condition = Prisoner.facility_id == facility_id
     total = await session.scalar(sa.select(sa.func.count()).select_from(Prisoner).where(condition))
     rows = await session.scalars(
@@ -141,6 +159,7 @@ async def list_approvals(
     offset: int,
 ) -> tuple[list[StaffApprovalOut], int]:
     staff.role_for(facility_id, READ_ROLES)
+    await require_facility(session, facility_id)
     statement = (
         sa.select(VisitorApproval, Visitor)
         .join(Visitor, Visitor.id == VisitorApproval.visitor_id)
@@ -219,10 +238,10 @@ async def audit_trail(
         AuditEventOut(
             id=e.id,
             occurred_at=e.occurred_at,
-            actor_type=e.actor_type.value,
+            actor_type=e.actor_type,
             actor_id=e.actor_id,
             actor_role=e.actor_role,
-            channel=e.channel.value,
+            channel=e.channel,
             action=e.action,
             object_type=e.object_type,
             object_id=e.object_id,

@@ -1,18 +1,27 @@
 """Twilio webhooks: delivery status callbacks and inbound messages (STOP, START, HELP).
 
 Every request is checked with Twilio's ``RequestValidator`` against the public URL the service
-is reached at (``public_url``); forged or unsigned requests get 403 and change nothing. A status
-only moves forward, so repeated and reordered callbacks are harmless.
+is reached at (``public_url``); forged or unsigned requests get 403 and change nothing. The
+check is a guard, so it runs before the form is read into its schema: a stranger learns
+nothing about which fields are expected. A status only moves forward, so repeated and
+reordered callbacks are harmless.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
+import msgspec
 import sqlalchemy as sa
 import structlog
 from litestar import Controller, Request, Response, post
+from litestar.connection import ASGIConnection
+from litestar.enums import RequestEncodingType
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body
 from twilio.request_validator import RequestValidator
 
 from visits.audit import Actor, record
@@ -23,7 +32,9 @@ from visits.enums import ActorType, Channel, ReminderState
 from visits.errors import ProblemError
 from visits.notify import reminders
 from visits.notify.sms import OPTED_OUT, masked
+from visits.openapi import problems
 from visits.settings import Settings
+from visits.validation import single_line
 
 log = structlog.get_logger(__name__)
 
@@ -45,42 +56,118 @@ HELP_TEXT = (
     "visits: SMS-Erinnerungen an Besuche / visit reminders. "
     "STOP = abmelden / unsubscribe, START = wieder anmelden / resubscribe."
 )
+TWIML_MEDIA_TYPE = "text/xml"
+
+# Twilio's own fields: one line each (an SMS text may have line breaks). Twilio sends more
+# fields than these; all of them are signed, the others are ignored.
+Line = Annotated[str, single_line(64, min_length=0)]
+SmsText = Annotated[str, msgspec.Meta(max_length=1600)]
 
 
-async def verified_form(request: Request[Any, Any, Any], settings: Settings) -> dict[str, str]:
-    """The form parameters, if the X-Twilio-Signature matches; a 403 problem otherwise."""
-    form = {key: str(value) for key, value in (await request.form()).items()}
-    signature = request.headers.get("x-twilio-signature", "")
-    url = f"{settings.resolved_public_url}{request.url.path}"
-    if request.url.query:
-        url = f"{url}?{request.url.query}"
-    valid = bool(signature and settings.twilio_auth_token) and RequestValidator(
-        settings.twilio_auth_token
-    ).validate(url, form, signature)
-    if not valid:
-        log.warning("twilio_webhook_rejected", path=request.url.path, signed=bool(signature))
-        raise ProblemError(403, "invalid-signature", "The request is not signed by Twilio.")
-    return form
+class StatusCallbackForm(msgspec.Struct, rename="pascal"):
+    """The fields of Twilio's message status callback that visits reads."""
+
+    message_sid: Annotated[Line, msgspec.Meta(examples=["SM0123456789abcdef0123456789abcdef"])] = ""
+    message_status: Annotated[
+        Line,
+        msgspec.Meta(
+            description="queued, sending, sent, delivered, undelivered, failed or read; "
+            "a status never moves a message back.",
+            examples=["delivered"],
+        ),
+    ] = ""
+    error_code: Annotated[
+        Line,
+        msgspec.Meta(description="Twilio's error code; 21610 means the number opted out."),
+    ] = ""
+    to: Annotated[Line, msgspec.Meta(examples=["+4915123456789"])] = ""
+
+
+class InboundMessageForm(msgspec.Struct, rename="pascal"):
+    """The fields of an inbound SMS that visits reads."""
+
+    from_: Annotated[Line, msgspec.Meta(examples=["+4915123456789"])] = msgspec.field(
+        default="", name="From"
+    )
+    body: Annotated[SmsText, msgspec.Meta(examples=["STOP"])] = ""
+    opt_out_type: Annotated[
+        Line,
+        msgspec.Meta(description="STOP, START or HELP when Twilio's Advanced Opt-Out matched."),
+    ] = ""
+
+
+FORM = Body(media_type=RequestEncodingType.URL_ENCODED)
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def twiml(message: str | None = None) -> Response[str]:
     body = f"<Message>{escape(message)}</Message>" if message else ""
     return Response(
-        f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', media_type="text/xml"
+        f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>',
+        media_type=TWIML_MEDIA_TYPE,
     )
+
+
+def _twiml_response(description: str, *examples: str) -> dict[int, ResponseSpec]:
+    return {
+        200: ResponseSpec(
+            data_container=str,
+            media_type=TWIML_MEDIA_TYPE,
+            description=description,
+            generate_examples=False,
+            examples=[Example(value=example) for example in examples],
+        )
+    }
+
+
+async def twilio_signature_guard(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Refuse (403) unless X-Twilio-Signature signs this URL and form with the auth token."""
+    settings: Settings = connection.app.state.settings
+    form: dict[str, str] = {}
+    if isinstance(connection, Request):
+        form = {key: str(value) for key, value in (await connection.form()).items()}
+    signature = connection.headers.get("x-twilio-signature", "")
+    url = f"{settings.resolved_public_url}{connection.url.path}"
+    if connection.url.query:
+        url = f"{url}?{connection.url.query}"
+    valid = bool(signature and settings.twilio_auth_token) and RequestValidator(
+        settings.twilio_auth_token
+    ).validate(url, form, signature)
+    if not valid:
+        log.warning("twilio_webhook_rejected", path=connection.url.path, signed=bool(signature))
+        raise ProblemError(403, "invalid-signature", "The request is not signed by Twilio.")
 
 
 class TwilioWebhookController(Controller):
     path = "/webhooks/twilio"
     tags = ["Webhooks"]
     include_in_schema = True
+    guards = [twilio_signature_guard]
 
-    @post("/status", status_code=200, summary="Delivery status callback (signed by Twilio)")
+    @post(
+        "/status",
+        status_code=200,
+        media_type=TWIML_MEDIA_TYPE,
+        summary="Delivery status callback (signed by Twilio)",
+        responses=problems("invalid-parameters", "invalid-signature")
+        | _twiml_response("An empty TwiML document.", EMPTY_TWIML),
+    )
     async def status(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+        self,
+        db_session: DbSession,
+        data: Annotated[StatusCallbackForm, FORM],
     ) -> Response[str]:
-        form = await verified_form(request, settings)
-        sid, status = form.get("MessageSid", ""), form.get("MessageStatus", "").lower()
+        """Twilio reports the delivery of an SMS reminder. Only Twilio may call this: the
+        `X-Twilio-Signature` header must sign the public URL and every form field with the
+        account's auth token, else 403 `invalid-signature` and nothing changes.
+
+        A status only moves forward (delivered is not undone by a late "sent"), so repeated
+        and reordered callbacks are harmless; unknown messages are acknowledged. Error 21610
+        (the number opted out) stops SMS to that number, as STOP does.
+        """
+        sid, status = data.message_sid, data.message_status.lower()
         reminder = await db_session.scalar(
             sa.select(Reminder).where(Reminder.provider_message_id == sid)
         )
@@ -92,20 +179,42 @@ class TwilioWebhookController(Controller):
                 reminder.state = ReminderState.DELIVERED
             elif status in ("failed", "undelivered"):
                 reminder.state = ReminderState.UNDELIVERABLE
-                reminder.last_error = f"{status} {form.get('ErrorCode', '')}".strip()
-        if form.get("ErrorCode") == str(OPTED_OUT):
-            await _opt_out(db_session, form.get("To", ""))
+                reminder.last_error = f"{status} {data.error_code}".strip()
+        if data.error_code == str(OPTED_OUT):
+            await _opt_out(db_session, data.to)
         await db_session.commit()
         return twiml()
 
-    @post("/inbound", status_code=200, summary="Inbound SMS: STOP, START, HELP (signed)")
+    @post(
+        "/inbound",
+        status_code=200,
+        media_type=TWIML_MEDIA_TYPE,
+        summary="Inbound SMS: STOP, START, HELP (signed)",
+        responses=problems("invalid-parameters", "invalid-signature")
+        | _twiml_response(
+            "TwiML: empty, or the help text as a reply to HELP.",
+            EMPTY_TWIML,
+            f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{HELP_TEXT}'
+            "</Message></Response>",
+        ),
+    )
     async def inbound(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+        self,
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[InboundMessageForm, FORM],
     ) -> Response[str]:
-        form = await verified_form(request, settings)
-        sender = form.get("From", "")
-        word = form.get("Body", "").strip().split(" ")[0].upper()
-        opt = form.get("OptOutType", "").upper()
+        """An SMS sent to the service's number. Only Twilio may call this (signed like the
+        status callback, else 403 `invalid-signature`).
+
+        STOP (and its synonyms, or Twilio's `OptOutType`) ends SMS to the sender's number and
+        cancels its pending reminders; START plans them again for households that consented;
+        HELP answers with a short help text. Any other text is acknowledged and ignored.
+        """
+        sender = data.from_
+        words = data.body.strip().split()
+        word = words[0].upper() if words else ""
+        opt = data.opt_out_type.upper()
         if opt == "STOP" or (not opt and word in STOP_WORDS):
             await _opt_out(db_session, sender)
         elif opt == "START" or (not opt and word in START_WORDS):
