@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
+
+from visits.db.migrate import alembic_config
 
 VISITS = [sys.executable, "-m", "visits"]
+# Generous: start-up includes migrations and imports, and the machine may be busy.
+START_TIMEOUT = 120.0
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -45,6 +55,104 @@ def get_json(url: str) -> tuple[int, Any]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+class Served:
+    """A ``visits serve`` process on a free port, its log read line by line as it is written."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        self.process = subprocess.Popen(
+            [*VISITS, "serve"],
+            env={**env, "VISITS_PORT": str(port)},
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._unread: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._unread.put(line)
+        self._unread.put(None)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = START_TIMEOUT) -> None:
+        """Read the log up to the first line containing ``text``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._unread.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {text!r} within {timeout} s:\n{self.output}") from None
+            if line is None:
+                raise AssertionError(f"the server exited before {text!r}:\n{self.output}")
+            self.lines.append(line)
+            if text in line:
+                return
+
+    def finish(self, timeout: float = 60.0) -> int:
+        """The exit status, once the process and its log have ended."""
+        try:
+            returncode = self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running after {timeout} s:\n{self.output}") from None
+        while (line := self._unread.get(timeout=timeout)) is not None:
+            self.lines.append(line)
+        self._close()
+        return returncode
+
+    def stop(self, signum: signal.Signals) -> int:
+        self.process.send_signal(signum)
+        return self.finish()
+
+    def kill(self) -> None:
+        """End the process if a failed test left it running."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._close()
+
+    def _close(self) -> None:
+        self._reader.join(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+@contextmanager
+def serving(env: dict[str, str], cwd: Path) -> Iterator[Served]:
+    """A started server (it has bound its port); killed if the test leaves it running."""
+    served = Served(env, cwd)
+    try:
+        served.wait_for("Uvicorn running on")
+        yield served
+    finally:
+        served.kill()
+
+
+@contextmanager
+def write_locked(database: Path) -> Iterator[None]:
+    """Hold SQLite's write lock on ``database`` (in WAL mode, as the service uses it)."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(database, isolation_level=None, timeout=30)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            connection.execute("ROLLBACK")
+    finally:
+        connection.close()
 
 
 def test_help_lists_the_commands(clean_env: dict[str, str], tmp_path: Path) -> None:
@@ -81,28 +189,9 @@ def test_db_upgrade_then_demo_seed_once(clean_env: dict[str, str], tmp_path: Pat
 def test_serve_migrates_seeds_and_serves_the_demo(
     clean_env: dict[str, str], tmp_path: Path
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**clean_env, "VISITS_PORT": str(port)}
-    server = subprocess.Popen(
-        [*VISITS, "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, body = get_json(f"{base}/health")
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read() if server.stdout else ""
-                assert time.monotonic() < deadline, "the server did not start within 60 s"
-                time.sleep(0.3)
-        assert (status, body) == (200, {"status": "ok"})
+    with serving(clean_env, tmp_path) as server:
+        base = server.base
+        assert get_json(f"{base}/health") == (200, {"status": "ok"})
         status, body = get_json(f"{base}/ready")
         assert status == 200
         assert body["database"] == "ok"
@@ -114,12 +203,57 @@ def test_serve_migrates_seeds_and_serves_the_demo(
         status, problem = get_json(f"{base}/api/v1/slots?limit=1000")
         assert status == 400
         assert problem["errors"][0]["name"] == "limit"
+        returncode = server.stop(signal.SIGINT)
+    assert returncode == 0, server.output
+    assert "demo_data_seeded" in server.output
+    assert "Traceback" not in server.output
+
+
+def test_sigterm_while_jobs_run_lets_them_finish_and_exits_0(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The embedded scheduler's catch-up jobs wait on SQLite's write lock until the server has
+    begun its shutdown, so they are still running when the lifespan stops the scheduler. The
+    stop must let them finish (the demo covers four weeks, the slot horizon eight, so one of them
+    adds slots) and close the pool only afterwards."""
+    server = Served(clean_env, tmp_path)
+    try:
+        server.wait_for("demo_data_seeded")
+        with write_locked(tmp_path / "data" / "visits.db"):
+            server.wait_for("Application startup complete")
+            server.process.send_signal(signal.SIGTERM)
+            server.wait_for("Waiting for application shutdown")  # the lifespan's exit is next
+        returncode = server.finish()
     finally:
-        server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=30)
-    assert server.returncode == 0
-    assert "demo_data_seeded" in output
+        server.kill()
+    output = server.output
+    assert returncode == 0, output
     assert "Traceback" not in output
+    assert output.index("slots_generated") > output.index("Waiting for application shutdown")
+    assert output.index("Application shutdown complete") > output.index("slots_generated")
+
+
+def test_sigint_during_migrations_finishes_them_and_exits_0_without_serving(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The first migration waits on SQLite's write lock while the signal is sent."""
+    database = tmp_path / "data" / "visits.db"
+    server = Served({**clean_env, "VISITS_SEED_DEMO": "false"}, tmp_path)
+    try:
+        with write_locked(database):
+            server.wait_for("Context impl SQLiteImpl")
+            server.process.send_signal(signal.SIGINT)
+        returncode = server.finish()
+    finally:
+        server.kill()
+    assert returncode == 0, server.output
+    assert "Traceback" not in server.output
+    assert "stopped_before_serving" in server.output
+    assert "Uvicorn running" not in server.output
+    url = f"sqlite+aiosqlite:///{database}"
+    with closing(sqlite3.connect(database)) as connection:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert revision == ScriptDirectory.from_config(alembic_config(url)).get_current_head()
 
 
 def test_staff_create_asks_for_the_password_and_validates(
@@ -198,3 +332,20 @@ def test_staff_create_asks_for_the_password_and_validates(
     )
     assert no_facility.returncode == 2
     assert "grants[0]" in no_facility.stderr
+
+
+def test_a_second_signal_during_migrations_stops_at_once(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The process ends while the migration still waits on the lock: it does not finish it."""
+    server = Served({**clean_env, "VISITS_SEED_DEMO": "false"}, tmp_path)
+    try:
+        with write_locked(tmp_path / "data" / "visits.db"):
+            server.wait_for("Context impl SQLiteImpl")
+            server.process.send_signal(signal.SIGINT)
+            server.process.send_signal(signal.SIGTERM)
+            returncode = server.finish()
+    finally:
+        server.kill()
+    assert returncode == -signal.SIGTERM, server.output
+    assert "Traceback" not in server.output

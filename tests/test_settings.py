@@ -99,3 +99,30 @@ def test_test_suite_variables_are_not_settings() -> None:
 def test_booleans_from_the_environment() -> None:
     settings = load_settings(environ={"VISITS_SEED_DEMO": "false"}, config_file=None)
     assert settings.seed_demo is False
+
+
+def test_no_proxy_is_trusted_by_default() -> None:
+    assert load_settings(environ={}, config_file=None).trusted_proxies == ()
+
+
+def test_trusted_proxies_are_addresses_and_networks_written_canonically(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={"VISITS_TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 ,2001:DB8::/32,::1"},
+        config_file=None,
+    )
+    assert settings.trusted_proxies == ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32", "::1")
+    config = write(tmp_path / "visits.toml", 'trusted_proxies = ["172.16.0.0/12"]\n')
+    assert load_settings(environ={}, config_file=config).trusted_proxies == ("172.16.0.0/12",)
+
+
+def test_every_unusable_proxy_entry_is_named() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={"VISITS_TRUSTED_PROXIES": "10.0.0.1/8,proxy.internal,127.0.0.1,*"},
+            config_file=None,
+        )
+    (problem,) = caught.value.problems
+    assert problem.startswith("VISITS_TRUSTED_PROXIES: ")
+    for entry in ("10.0.0.1/8 has host bits set", "'proxy.internal'", "'*'"):
+        assert entry in problem
+    assert "127.0.0.1" not in problem

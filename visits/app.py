@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             if scheduler is not None:
-                scheduler.shutdown(wait=False)
+                await scheduler.stop()  # running jobs finish before the pool closes
             await engine.dispose()
 
     database = SQLAlchemyAsyncConfig(

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import sys
+from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 import structlog
 
 from visits.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 log = structlog.get_logger("visits.cli")
 
@@ -51,6 +58,55 @@ def _upgrade(settings: Settings) -> None:
     upgrade(settings.resolved_database_url)
 
 
+class _StopRequest:
+    """SIGINT or SIGTERM during ``serve``: finish the step under way, then stop and exit 0.
+
+    While migrations and demo seeding run the signal is only remembered, so neither is cut in
+    half; a second one stops the process at once. Once the server exists it is asked to exit.
+    uvicorn handles both signals itself while it serves and, after its graceful shutdown,
+    re-raises them to the handlers it found, these. With Python's defaults that re-raise would
+    end a clean shutdown by SIGTERM with status -15, and hand SIGINT to asyncio, which then
+    cancels whatever still runs on the loop.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: uvicorn.Server | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        if self.requested and self.server is None:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+def _uvicorn_config(settings: Settings) -> uvicorn.Config:
+    """The server's settings; X-Forwarded-For/-Proto count only from ``trusted_proxies``.
+
+    uvicorn's own default trusts them from 127.0.0.1, which would let any local client pick the
+    address that per-client rate limits count.
+    """
+    import uvicorn
+
+    from visits.app import create_app
+
+    if os.environ.get("FORWARDED_ALLOW_IPS"):
+        log.warning("forwarded_allow_ips_ignored", use="VISITS_TRUSTED_PROXIES")
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=bool(settings.trusted_proxies),
+        forwarded_allow_ips=list(settings.trusted_proxies),
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="visits")
 def main() -> None:
@@ -63,25 +119,32 @@ def main() -> None:
 
 @main.command()
 def serve() -> None:
-    """Apply migrations, seed demo data into an empty database, and serve the API."""
+    """Apply migrations, seed demo data into an empty database, and serve the API.
+
+    SIGINT or SIGTERM at any point stops it cleanly with status 0.
+    """
     import uvicorn
 
-    from visits.app import create_app
     from visits.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings)
+    stop = _StopRequest()
     _upgrade(settings)
-    if settings.seed_demo and asyncio.run(_seed_if_empty(settings)):
+    if not stop.requested and settings.seed_demo and asyncio.run(_seed_if_empty(settings)):
         log.info("demo_data_seeded")
-    log.info("serving", url=settings.resolved_public_url, scheduler=settings.scheduler)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        proxy_headers=True,
+    server = uvicorn.Server(_uvicorn_config(settings))
+    stop.server = server
+    if stop.requested:
+        log.info("stopped_before_serving")
+        return
+    log.info(
+        "serving",
+        url=settings.resolved_public_url,
+        scheduler=settings.scheduler,
+        trusted_proxies=list(settings.trusted_proxies),
     )
+    server.run()
 
 
 @main.command()

@@ -8,6 +8,7 @@ collects every problem and raises ``SettingsError`` naming each setting and wher
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -47,6 +48,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     data_dir: NonEmpty = "data"
     database_url: str = ""
     public_url: str = ""
+    # Addresses and networks whose X-Forwarded-For/-Proto are believed (reverse proxies); none.
+    trusted_proxies: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["console", "json"] = "console"
     db_echo: bool = False
@@ -124,6 +127,25 @@ def _check_public_url(url: str) -> None:
         raise ValueError("must be an absolute http:// or https:// URL")
 
 
+def _check_proxies(entries: tuple[str, ...]) -> tuple[str, ...]:
+    """Each entry as an IP address or CIDR network, written the canonical way.
+
+    uvicorn quietly treats anything else as a literal host name that never matches, so a typo
+    would switch proxy support off without a word; here it stops start-up instead.
+    """
+    checked, wrong = [], []
+    for entry in entries:
+        try:
+            parsed = ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+        except ValueError as exc:
+            wrong.append(str(exc))
+        else:
+            checked.append(str(parsed))
+    if wrong:
+        raise ValueError("; ".join(wrong) + " (give IP addresses or CIDR networks)")
+    return tuple(checked)
+
+
 def _read_file(path: Path, problems: list[str]) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -191,6 +213,12 @@ def load_settings(
             _check_public_url(values["public_url"])
         except ValueError as exc:
             problems.append(f"{raw['public_url'][0]}: {exc} (got {values['public_url']!r})")
+
+    if values.get("trusted_proxies"):
+        try:
+            values["trusted_proxies"] = _check_proxies(values["trusted_proxies"])
+        except ValueError as exc:
+            problems.append(f"{raw['trusted_proxies'][0]}: {exc}")
 
     if problems:
         raise SettingsError(problems)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
+from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -35,12 +37,57 @@ JOB_DEFAULTS = {
 SLOT_HORIZON_INTERVAL_HOURS = 6
 PRUNE_INTERVAL_HOURS = 6
 DISPATCH_INTERVAL_SECONDS = 30
+# How long a stop waits for running jobs before cancelling them (below Docker's 10 s stop timeout).
+STOP_GRACE_SECONDS = 8.0
+
+
+class _DrainingExecutor(AsyncIOExecutor):  # type: ignore[misc]
+    """APScheduler's asyncio executor, except that its shutdown leaves running jobs alone.
+
+    The stock shutdown cancels them mid-transaction: each logs a CancelledError traceback, and a
+    job cut short while the engine is disposed can hang the process's exit. ``drain`` waits.
+    """
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Nothing to cancel: ``JobScheduler.stop`` drained the jobs before shutting down."""
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Wait for running jobs; cancel those that outlast the grace period, and let them end."""
+        # The base class keeps the tasks of submitted, unfinished jobs in _pending_futures.
+        running = {future for future in self._pending_futures if not future.done()}
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace_seconds)
+        if late:
+            log.warning("scheduler_jobs_cancelled", count=len(late), grace_seconds=grace_seconds)
+            for future in late:
+                future.cancel()
+            await asyncio.wait(late, timeout=grace_seconds)
+
+
+class JobScheduler(AsyncIOScheduler):  # type: ignore[misc]
+    """An ``AsyncIOScheduler`` whose ``stop`` lets running jobs finish before it shuts down."""
+
+    def __init__(self, **options: Any) -> None:
+        self._executor = _DrainingExecutor()
+        super().__init__(executors={"default": self._executor}, **options)
+
+    async def stop(self, grace_seconds: float = STOP_GRACE_SECONDS) -> None:
+        """Start no further runs, wait for the running ones, then shut down.
+
+        Dispose the engine only after this returns: the jobs use it until then.
+        """
+        if not self.running:
+            return
+        self.pause()
+        await self._executor.drain(grace_seconds)
+        self.shutdown(wait=False)
 
 
 def build_scheduler(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings
-) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
+) -> JobScheduler:
+    scheduler = JobScheduler(job_defaults=JOB_DEFAULTS, timezone=UTC)
     scheduler.add_job(
         extend_slot_horizon,
         "interval",
@@ -110,6 +157,6 @@ async def run_scheduler_process(settings: Settings) -> None:
     try:
         await stop.wait()
     finally:
-        scheduler.shutdown(wait=False)
+        await scheduler.stop()
         await engine.dispose()
         log.info("scheduler_stopped")
