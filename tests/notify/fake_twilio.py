@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import time as clock
 from typing import Any
 
 from bench.harness import free_port
@@ -44,12 +45,26 @@ class FakeTwilio:
     def slow_down(self, seconds: float) -> None:
         self._call("POST", "/_fake/delay", {"seconds": seconds})
 
+    def hold(self, count: int = 1) -> None:
+        """Keep the next ``count`` send requests unanswered until ``release``."""
+        self._call("POST", "/_fake/hold", {"count": count})
+
+    def release(self) -> None:
+        self._call("POST", "/_fake/release")
+
+    def state(self) -> dict[str, int]:
+        """Requests received, in flight and held; messages accepted."""
+        return dict(self._call("GET", "/_fake/state"))
+
     def reset(self) -> None:
         self._call("DELETE", "/_fake/messages")
 
     def settings(self, base: Settings, **changes: Any) -> Settings:
+        """Settings that send through this fake; no quiet hours unless ``changes`` set them
+        (equal start and end), so that tests do not depend on the time they run at."""
         import msgspec
 
+        changes = {"quiet_hours_start": clock(0), "quiet_hours_end": clock(0)} | changes
         return msgspec.structs.replace(
             base,
             sms_sender="twilio",
@@ -84,7 +99,7 @@ def fake_twilio_process() -> Iterator[FakeTwilio]:
     )
     fake = FakeTwilio(f"http://127.0.0.1:{port}")
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a busy machine imports slowly
         while True:
             try:
                 fake.messages()

@@ -4,6 +4,11 @@ Due times are absolute: "48 hours before" is 48 real hours, computed in UTC. Qui
 local wall-clock times of the facility (``zoneinfo``); a reminder that would fall inside them
 moves earlier, to the last minute before they begin. Reminders already due when a visit is
 booked are not planned (the confirmation tells the family instead).
+
+A dispatcher owns a row from the moment it starts sending it (``send_started_at``): planning and
+STOP change rows only through conditional updates that skip such a row, so a message the provider
+accepted is always recorded as sent, even when the visit is cancelled meanwhile. A row that is
+claimed but not yet started is still taken over (the dispatcher's own start is conditional too).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.base import utcnow
@@ -20,7 +26,17 @@ from visits.db.models import Facility, Household, Reminder, Visit
 from visits.enums import ReminderState, VisitStatus
 from visits.settings import Settings
 
+log = structlog.get_logger(__name__)
+
 UNSENT = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
+
+# No dispatcher is sending the row: it is not ``sending``, or claimed but not yet started.
+NOT_STARTED = sa.or_(Reminder.state != ReminderState.SENDING, Reminder.send_started_at.is_(None))
+# What a cancellation may stop: waiting, failed, or claimed but not yet started.
+STOPPABLE = sa.or_(
+    Reminder.state.in_((ReminderState.PENDING, ReminderState.FAILED)),
+    sa.and_(Reminder.state == ReminderState.SENDING, Reminder.send_started_at.is_(None)),
+)
 
 
 def in_quiet_hours(moment: datetime, start: time, end: time) -> bool:
@@ -29,6 +45,14 @@ def in_quiet_hours(moment: datetime, start: time, end: time) -> bool:
     if start <= end:
         return start <= clock < end
     return clock >= start or clock < end
+
+
+def quiet_hours_end(moment: datetime, start: time, end: time) -> datetime:
+    """When the quiet hours that the local ``moment`` lies in end (local, same zone)."""
+    day = moment.date()
+    if start > end and moment.timetz().replace(tzinfo=None) >= start:
+        day += timedelta(days=1)  # evening part: they end the next morning
+    return datetime.combine(day, end, moment.tzinfo)
 
 
 def due_time(
@@ -77,42 +101,82 @@ async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[
             )
             row = existing.pop(hours * 60, None)
             if due <= now:
-                if row is not None and row.state in UNSENT:
-                    row.state = ReminderState.CANCELLED
+                if row is not None:
+                    await _change(session, row, STOPPABLE, state=ReminderState.CANCELLED)
                 continue
             if row is None:
-                row = Reminder(id=uuid.uuid4(), visit_id=visit.id, offset_minutes=hours * 60)
+                row = Reminder(
+                    id=uuid.uuid4(),
+                    visit_id=visit.id,
+                    offset_minutes=hours * 60,
+                    due_at=due,
+                    language=household.language,
+                    state=ReminderState.PENDING,
+                    attempts=0,
+                )
                 session.add(row)
-            elif (
+                planned.append(row)
+                continue
+            if (
                 row.due_at == due
                 and row.state is not ReminderState.CANCELLED
                 and row.language == household.language
             ):
                 planned.append(row)  # unchanged plan: keep its state (it may be sent already)
                 continue
-            row.due_at, row.language = due, household.language
-            row.state, row.attempts, row.next_attempt_at = ReminderState.PENDING, 0, None
-            row.lease_until, row.last_error = None, None
-            planned.append(row)
+            replanned = await _change(
+                session,
+                row,
+                NOT_STARTED,
+                due_at=due,
+                language=household.language,
+                state=ReminderState.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                last_error=None,
+                send_started_at=None,
+                provider_message_id=None,  # the old message's callbacks must not touch it
+                provider_status=None,
+                sent_at=None,
+            )
+            if replanned:
+                planned.append(row)
     for row in existing.values():  # offsets no longer wanted, or the visit is not confirmed
-        if row.state in UNSENT or row.state is ReminderState.SENDING:
-            row.state = ReminderState.CANCELLED
+        await _change(session, row, STOPPABLE, state=ReminderState.CANCELLED)
     return planned
 
 
+async def _change(
+    session: AsyncSession, row: Reminder, condition: sa.ColumnElement[bool], **values: object
+) -> bool:
+    """Update ``row`` only while ``condition`` holds in the database (decided there, so a
+    dispatcher that starts the send at the same moment either wins or loses cleanly)."""
+    result = await session.execute(
+        sa.update(Reminder)
+        .where(Reminder.id == row.id, condition)
+        .values(lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    await session.refresh(row)
+    changed = bool(result.rowcount)  # type: ignore[attr-defined]
+    if not changed and row.state is ReminderState.SENDING:
+        log.info("reminder_left_in_flight", reminder_id=str(row.id))
+    return changed
+
+
 async def cancel_for_phone(session: AsyncSession, phone: str) -> int:
-    """STOP: cancel every reminder not yet sent to this number."""
+    """STOP: cancel every reminder not yet sent (nor being sent) to this number."""
     result = await session.execute(
         sa.update(Reminder)
         .where(
-            Reminder.state.in_((ReminderState.PENDING, ReminderState.FAILED)),
+            STOPPABLE,
             Reminder.visit_id.in_(
                 sa.select(Visit.id)
                 .join(Household, Household.id == Visit.household_id)
                 .where(Household.phone_e164 == phone)
             ),
         )
-        .values(state=ReminderState.CANCELLED)
+        .values(state=ReminderState.CANCELLED, lease_until=None)
         .execution_options(synchronize_session=False)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

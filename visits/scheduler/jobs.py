@@ -121,8 +121,12 @@ async def dispatch_reminders(
         log.info(
             "reminders_dispatched",
             sent=report.sent,
+            reconciled=report.reconciled,
             retried=report.retried,
             failed=report.failed,
             cancelled=report.cancelled,
+            deferred=report.deferred,
+            lost=report.lost,
+            errors=len(report.errors),
         )
     return report.sent

@@ -1,4 +1,9 @@
-"""The reminder outbox: one row per visit and offset, claimed with a lease before sending."""
+"""The reminder outbox: one row per visit and offset, claimed with a lease before sending.
+
+``send_started_at`` is set, in its own committed transaction, just before the provider is
+called, and cleared when the outcome is recorded: a row that still carries it has an unknown
+outcome (the sender died or timed out) and is reconciled with the provider before any resend.
+"""
 
 from __future__ import annotations
 
@@ -34,3 +39,6 @@ class Reminder(IdMixin, TimestampMixin, Base):
     provider_status: Mapped[str | None] = mapped_column(sa.String(32))
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None]
+    send_started_at: Mapped[datetime | None] = mapped_column(
+        comment="set while a provider call may have happened and its outcome is not recorded"
+    )
