@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import uuid
 from typing import Any
 
@@ -16,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, staff_token
+from tests.openapi_helpers import served_document
 from tests.visit_helpers import book_directly
-from visits.app import create_app
 from visits.db.base import utcnow
 from visits.db.models import Facility, Room, Slot
 from visits.demo import seed_demo
@@ -25,8 +24,7 @@ from visits.enums import StaffRole, VisitStatus, VisitType
 from visits.facilities.controllers import FacilityController, SlotController
 from visits.facilities.reports import DaySheet, DaySheetVisit, PartyMemberOut, day_sheet_csv
 from visits.facilities.staff_controllers import StaffFacilityController
-from visits.openapi import PROBLEM_TYPES, tidy
-from visits.settings import Settings
+from visits.openapi import PROBLEM_TYPES
 
 FACILITY = {
     "slug": "jva-nord",
@@ -105,26 +103,11 @@ CONTROLLERS = {c.__name__ for c in (FacilityController, SlotController, StaffFac
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The OpenAPI document of an application that is never started (no database needed)."""
-    folder = tmp_path_factory.mktemp("contract")
-    app = create_app(
-        Settings(
-            environment="test",
-            database_url=f"sqlite+aiosqlite:///{folder / 'unused.db'}",
-            data_dir=str(folder),
-            seed_demo=False,
-            scheduler="off",
-        )
+    operations, served = served_document(
+        tmp_path_factory.mktemp("contract"), set(CONTROLLERS), "visits.facilities."
     )
-    operations = {
-        (method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
-        if handler.fn.__qualname__.split(".")[0] in CONTROLLERS
-        and handler.fn.__module__.startswith("visits.facilities.")
-        for method in handler.http_methods - {"OPTIONS", "HEAD"}
-    }
     assert operations == set(EXPECTED), "a new operation needs its expected problem types here"
-    return dict(tidy(app.openapi_schema.to_schema()))  # as served at /schema/openapi.json
+    return served
 
 
 def declared_slugs(operation: dict[str, Any]) -> set[str]:

@@ -22,7 +22,7 @@ from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.booking_helpers import Family, book, demo_family
 from tests.calendar.checks import assert_valid, events, unfold, values
 from tests.calendar.helpers import visit_on
-from visits.app import create_app
+from tests.openapi_helpers import served_document
 from visits.calendar.controllers import (
     FeedController,
     HouseholdCalendarController,
@@ -34,7 +34,6 @@ from visits.calendar.invites import load_invite
 from visits.calendar.mail import build_message
 from visits.db.models import Facility, Household, Room, Slot, Visit
 from visits.enums import StaffRole, VisitStatus
-from visits.settings import Settings
 
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/feeds/{name}"): {"feed-not-found"},
@@ -67,26 +66,11 @@ BAD_NAMES = {
 
 @pytest.fixture(scope="module")
 def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    folder = tmp_path_factory.mktemp("contract")
-    app = create_app(
-        Settings(
-            environment="test",
-            database_url=f"sqlite+aiosqlite:///{folder / 'unused.db'}",
-            data_dir=str(folder),
-            seed_demo=False,
-            scheduler="off",
-        )
+    operations, served = served_document(
+        tmp_path_factory.mktemp("contract"), set(CONTROLLERS), "visits.calendar.controllers"
     )
-    operations = {
-        (method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path))
-        for route in app.routes
-        for handler in getattr(route, "route_handlers", [])
-        if handler.fn.__qualname__.split(".")[0] in CONTROLLERS
-        and handler.fn.__module__ == "visits.calendar.controllers"
-        for method in handler.http_methods - {"OPTIONS", "HEAD"}
-    }
     assert operations == set(EXPECTED), "a new operation needs its expected problem types here"
-    return dict(app.openapi_schema.to_schema())
+    return served
 
 
 def declared_slugs(operation: dict[str, Any]) -> set[str]:
