@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -51,8 +50,7 @@ from visits.dependencies import AppSettings, DbSession, Notifier
 from visits.enums import Channel, RoomFeature, StaffRole, VisitStatus, VisitType
 from visits.errors import ProblemError
 from visits.facilities import queries
-from visits.facilities.controllers import DEFAULT_SLOT_DAYS, MAX_SLOT_DAYS
-from visits.facilities.staff_schemas import EARLIEST_DATE, LATEST_DATE
+from visits.facilities.controllers import DateFrom, DateTo
 from visits.i18n import negotiate_language
 from visits.notify.channels import NotificationChannel
 from visits.openapi import problems
@@ -177,22 +175,8 @@ class HouseholdVisitController(Controller):
         feature: Annotated[
             RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
         ] = None,
-        date_from: Annotated[
-            date | None,
-            QueryParameter(
-                name="from",
-                description="First local date (default: today at the facility), "
-                f"{EARLIEST_DATE} to {LATEST_DATE}.",
-            ),
-        ] = None,
-        date_to: Annotated[
-            date | None,
-            QueryParameter(
-                name="to",
-                description=f"Last local date, inclusive (default: {DEFAULT_SLOT_DAYS} days from "
-                f"`from`; at most {MAX_SLOT_DAYS} days).",
-            ),
-        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> AnnotatedSlotPage:

@@ -25,6 +25,24 @@ from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 DEFAULT_SLOT_DAYS = 28
 MAX_SLOT_DAYS = 92
 
+# The date range of a slot listing, public or judged for a household's party.
+DateFrom = Annotated[
+    date | None,
+    QueryParameter(
+        name="from",
+        description="First local date (default: today at the facility), "
+        f"{EARLIEST_DATE} to {LATEST_DATE}.",
+    ),
+]
+DateTo = Annotated[
+    date | None,
+    QueryParameter(
+        name="to",
+        description=f"Last local date, inclusive (default: {DEFAULT_SLOT_DAYS} days from "
+        f"`from`; at most {MAX_SLOT_DAYS} days).",
+    ),
+]
+
 
 def _facility_not_found(facility_id: uuid.UUID) -> ProblemError:
     return ProblemError(404, "facility-not-found", f"There is no facility {facility_id}.")
@@ -154,21 +172,8 @@ class SlotController(Controller):
         feature: Annotated[
             RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
         ] = None,
-        date_from: Annotated[
-            date | None,
-            QueryParameter(
-                name="from",
-                description=f"First local date (default: today), {EARLIEST_DATE} to {LATEST_DATE}.",
-            ),
-        ] = None,
-        date_to: Annotated[
-            date | None,
-            QueryParameter(
-                name="to",
-                description=f"Last local date, inclusive (default: {DEFAULT_SLOT_DAYS} days from "
-                f"`from`; at most {MAX_SLOT_DAYS} days).",
-            ),
-        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> SlotPage:
