@@ -21,6 +21,7 @@ from visits.calendar.controllers import (
     StaffCalendarController,
 )
 from visits.db.engine import create_engine, create_session_factory
+from visits.db.transaction import deliver_after_response
 from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
 from visits.facilities.controllers import FacilityController, SlotController
@@ -39,8 +40,9 @@ from visits.webhooks.twilio import TwilioWebhookController
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    """Build the application. Sessions are never committed by a response hook: services commit
-    explicitly, so that a failed commit becomes an error response instead of a false 2xx."""
+    """Build the application. Each request's session is committed or rolled back once by the
+    ``db_session`` dependency (``visits.db.transaction``), before the response is sent, so that
+    a failed commit becomes an error response instead of a false 2xx."""
     settings = settings or get_settings()
     configure_logging(settings)
     engine = create_engine(settings.resolved_database_url, echo=settings.db_echo)
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine_instance=engine,
         session_config=AsyncSessionConfig(expire_on_commit=False),
         before_send_handler=None,
+        session_dependency_key="request_session",  # wrapped by the transaction boundary
         create_all=False,
         set_default_exception_handler=False,
     )
@@ -100,6 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         lifespan=[lifespan],
+        after_response=deliver_after_response,
         openapi_config=openapi_config(),
         logging_config=None,  # configure_logging owns logging
         request_class=VisitsRequest,

@@ -1,4 +1,5 @@
-"""Application-wide dependencies: settings, the notification channel, the database session."""
+"""Application-wide dependencies: settings, the notification channel, the request's database
+session inside its transaction boundary."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from visits.db.transaction import transaction
 from visits.notify.channels import NotificationChannel
 from visits.settings import Settings
 
@@ -34,6 +36,7 @@ def client_address(request: Request[Any, Any, Any]) -> str:
 
 
 APP_DEPENDENCIES = {
+    "db_session": Provide(transaction),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "notifier": Provide(provide_notifier, sync_to_thread=False),
 }

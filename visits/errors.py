@@ -1,20 +1,25 @@
-"""RFC 9457 problem documents for every error, in the request's language (de/en).
+"""Domain errors, and RFC 9457 problem documents for every error in the request's language.
 
-Each problem has a stable ``type`` (``urn:visits:problem:<slug>``) that clients can switch on.
-Validation problems list every failure at once in ``errors``.
+Services raise a ``DomainError`` subclass that says what kind of refusal it is (``NotFound``,
+``Conflict``, ``Forbidden``, ``Refused`` ...). It knows nothing about HTTP: this module is the one
+place that maps it to a problem document, and pages catch the error type, never a slug or a
+status code. Each problem has a stable ``type`` (``urn:visits:problem:<slug>``) that clients can
+switch on; its status is the error class's. ``detail`` is an English message id, translated when
+the document is written, with ``params`` filled in. Validation problems list every failure at
+once in ``errors``.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from visits.i18n import negotiate_language
+from visits.i18n import negotiate_language, translate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger(__name__)
@@ -33,6 +38,98 @@ _BY_STATUS: dict[int, tuple[str, str, str]] = {
     500: ("internal-error", "Something went wrong on our side", "Bei uns ist ein Fehler passiert"),
     503: ("unavailable", "Temporarily unavailable", "Vorübergehend nicht verfügbar"),
 }
+
+
+class DomainError(Exception):
+    """A refusal by the domain: its kind (the subclass), a stable slug and a detail message.
+
+    ``detail`` is an English message id (``"The visit is {state}."``), translated into the
+    caller's language with ``params`` filled in when the problem document is written.
+    ``errors`` lists per-field problems; ``extra`` adds members to the document (e.g. the rule
+    results of a refusal); ``headers`` go on the response (e.g. ``Retry-After``).
+    """
+
+    status: ClassVar[int] = 400
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        **params: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.slug = slug
+        self.detail = detail
+        self.params = params
+        self.errors = errors or []
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+    def text(self, language: str) -> str:
+        """The detail in ``language``, placeholders filled."""
+        return translate(language, self.detail, **self.params)
+
+
+class Invalid(DomainError):
+    """The request or one of its fields is not valid (400); ``errors`` names every field."""
+
+    status = 400
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials (401)."""
+
+    status = 401
+
+
+class Forbidden(DomainError):
+    """The caller is known but may not do this (403)."""
+
+    status = 403
+
+
+class NotFound(DomainError):
+    """No such thing, or none this caller may see (404)."""
+
+    status = 404
+
+
+class Conflict(DomainError):
+    """The current state does not allow this (409), e.g. a full slot or a visit already held."""
+
+    status = 409
+
+
+class Gone(DomainError):
+    """It existed but is no more (410)."""
+
+    status = 410
+
+
+class Unprocessable(DomainError):
+    """Well-formed but cannot be done (422)."""
+
+    status = 422
+
+
+class Refused(Unprocessable):
+    """The child-friendly rules refuse the booking; ``extra`` carries the rule results (422)."""
+
+
+class TooManyRequests(DomainError):
+    """A rate limit refuses the request (429); ``headers`` carry ``Retry-After``."""
+
+    status = 429
+
+
+class Unavailable(DomainError):
+    """A service this request needs is unavailable (503)."""
+
+    status = 503
 
 
 class ProblemError(HTTPException):
@@ -64,8 +161,13 @@ def invalid_parameters(errors: list[dict[str, Any]]) -> ProblemError:
     )
 
 
-def problem_body(request: Request[Any, Any, Any], exc: ProblemError) -> dict[str, Any]:
+def problem_body(
+    request: Request[Any, Any, Any], exc: DomainError | ProblemError
+) -> dict[str, Any]:
     """The problem document of ``exc`` as plain data (what the response carries)."""
+    if isinstance(exc, DomainError):
+        detail = exc.text(negotiate_language(request))
+        return _body(request, exc.status, exc.slug, detail, exc.errors, exc.extra)
     return _body(request, exc.status_code, exc.slug, exc.detail, exc.errors, exc.problem_extra)
 
 
@@ -171,6 +273,19 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     return problem_response(request, exc.status_code, detail=exc.detail, headers=exc.headers)
 
 
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """The one mapping from a domain error to its problem document."""
+    return problem_response(
+        request,
+        exc.status,
+        slug=exc.slug,
+        detail=exc.text(negotiate_language(request)),
+        errors=exc.errors,
+        extra=exc.extra,
+        headers=exc.headers or None,
+    )
+
+
 def handle_unexpected_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Log the failure with its traceback; the client gets a problem document, never a trace."""
     log.error("unhandled_exception", path=request.url.path, method=request.method, exc_info=exc)
@@ -178,6 +293,7 @@ def handle_unexpected_exception(request: Request[Any, Any, Any], exc: Exception)
 
 
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
+    DomainError: handle_domain_error,
     HTTPException: handle_http_exception,
     Exception: handle_unexpected_exception,
 }

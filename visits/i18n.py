@@ -1,13 +1,64 @@
-"""Language choice: the service speaks German and English."""
+"""One translation system for every text: gettext catalogs, one language choice, Babel formats.
+
+Texts are written in English in the code, marked for extraction (``N_`` where they are defined,
+or as the message id of a domain error), and translated where they are shown, into the
+language of the reader. The catalogs (``visits/locale/<lang>/LC_MESSAGES/messages.po``) are the
+only place a language lives: adding a language is adding its catalog and its code to
+``LANGUAGES``. Only the ``.po`` files are kept in the repository; they are compiled in memory on
+first use, so a checkout runs without a build step and no ``.mo`` file can go stale.
+
+After changing texts::
+
+    .venv/bin/pybabel extract -F visits/babel.cfg --sort-output -o visits/locale/messages.pot visits
+    .venv/bin/pybabel update -i visits/locale/messages.pot -d visits/locale \\
+        --no-fuzzy-matching --ignore-obsolete -w 100
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
 from litestar import Request
 
-SUPPORTED_LANGUAGES = ("de", "en")
-DEFAULT_LANGUAGE = "en"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
+"""Every language the service speaks, with its own name (what a language link shows)."""
+SUPPORTED_LANGUAGES = tuple(LANGUAGES)
+DEFAULT_LANGUAGE = "de"
+"""The language when nothing else decides: the facilities are German prisons."""
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@functools.cache
+def translations(language: str) -> Translations:
+    """The catalog of ``language``, compiled once per process."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=language, domain=DOMAIN)
+    compiled = BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+def translate(language: str, message: str, **params: Any) -> str:
+    """``message`` (an English message id) in ``language``, ``{placeholders}`` filled."""
+    text = translations(language).gettext(message)
+    return text.format(**params) if params else text
 
 
 def parse_accept_language(header: str) -> list[str]:
@@ -26,12 +77,21 @@ def parse_accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
-def negotiate_language(request: Request[Any, Any, Any]) -> str:
-    """``?lang=`` if given and supported, else the best supported ``Accept-Language``."""
-    explicit: str | None = request.query_params.get("lang")
-    if explicit in SUPPORTED_LANGUAGES:
-        return explicit
-    for tag in parse_accept_language(request.headers.get("accept-language", "")):
-        if tag in SUPPORTED_LANGUAGES:
-            return tag
+def choose_language(request: Request[Any, Any, Any], *preferences: str | None) -> str:
+    """The language of an answer: ``?lang=`` if supported, else the first supported of
+    ``preferences`` (e.g. a remembered choice, then the household's language), else the best
+    supported ``Accept-Language``, else ``DEFAULT_LANGUAGE``. The API and the pages both use it."""
+    candidates: Iterable[str | None] = (
+        request.query_params.get("lang"),
+        *preferences,
+        *parse_accept_language(request.headers.get("accept-language", "")),
+    )
+    for candidate in candidates:
+        if candidate in LANGUAGES:
+            return str(candidate)
     return DEFAULT_LANGUAGE
+
+
+def negotiate_language(request: Request[Any, Any, Any]) -> str:
+    """The language of an API answer that has no household preference to consult."""
+    return choose_language(request)

@@ -17,6 +17,7 @@ from visits.db.models import Slot
 from visits.web.security import CSRF_COOKIE, SESSION_COOKIE
 
 WEB = Path(__file__).parents[2] / "visits" / "web"
+LOCALE = WEB.parent / "locale"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -40,7 +41,7 @@ def test_catalogs_hold_every_message_and_german_translates_them_all() -> None:
         for _, _, message, _, _ in extract_from_dir(str(WEB), method_map)
     }
     for language in ("de", "en"):
-        with (WEB / "locale" / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
+        with (LOCALE / language / "LC_MESSAGES" / "messages.po").open("rb") as source:
             catalog = read_po(source, locale=language)
         ids = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id}
         assert extracted <= ids, f"{language}: run pybabel update: {sorted(extracted - ids)}"

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from visits.enums import AgeBand, Relationship, RoomFeature, VisitStatus, VisitType
-from visits.web.translations import N_
+from visits.i18n import N_
 
 Gettext = Callable[..., str]
 

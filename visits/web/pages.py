@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import HouseholdPrincipal
 from visits.db.models import Household
-from visits.i18n import parse_accept_language
+from visits.i18n import LANGUAGES, translations
+from visits.i18n import choose_language as choose_answer_language
 from visits.settings import Settings
 from visits.web import labels
 from visits.web.security import (
@@ -32,26 +33,16 @@ from visits.web.security import (
     language_cookie,
     signed_in,
 )
-from visits.web.translations import LANGUAGES, translations
-
-FALLBACK_LANGUAGE = "de"
 
 
 def choose_language(request: Request[Any, Any, Any], household: Household | None) -> str:
     """``?lang=`` (then remembered), else the remembered choice, else the household's
-    language, else the browser's ``Accept-Language``, else German."""
-    explicit = request.query_params.get("lang")
-    if explicit in LANGUAGES:
-        return str(explicit)
-    remembered = request.cookies.get(LANGUAGE_COOKIE)
-    if remembered in LANGUAGES:
-        return str(remembered)
-    if household is not None:
-        return household.language.value
-    for tag in parse_accept_language(request.headers.get("accept-language", "")):
-        if tag in LANGUAGES:
-            return tag
-    return FALLBACK_LANGUAGE
+    language, else the browser's ``Accept-Language``, else the default."""
+    return choose_answer_language(
+        request,
+        request.cookies.get(LANGUAGE_COOKIE),
+        household.language.value if household is not None else None,
+    )
 
 
 @dataclass
@@ -128,7 +119,7 @@ class Page:
             "_": gettext,
             "ngettext": self.ngettext,
             "lang": self.language,
-            "languages": [("de", "Deutsch"), ("en", "English")],
+            "languages": list(LANGUAGES.items()),
             "lang_url": self.lang_url,
             "csrf_field": CSRF_FIELD,
             "csrf_token": token,

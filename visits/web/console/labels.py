@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from visits.enums import StaffRole
+from visits.i18n import N_
 from visits.web.labels import GENERIC_PROBLEM, Gettext
-from visits.web.translations import N_
 
 ROLES = {
     StaffRole.VISITS_OFFICER: N_("Visits officer"),
