@@ -43,7 +43,7 @@ _BY_STATUS: dict[int, tuple[str, str, str]] = {
 class DomainError(Exception):
     """A refusal by the domain: its kind (the subclass), a stable slug and a detail message.
 
-    ``detail`` is an English message id (``"The visit is {state}."``), translated into the
+    ``detail`` is an English message id (``"The visit is %(state)s."``), translated into the
     caller's language with ``params`` filled in when the problem document is written.
     ``errors`` lists per-field problems; ``extra`` adds members to the document (e.g. the rule
     results of a refusal); ``headers`` go on the response (e.g. ``Retry-After``).

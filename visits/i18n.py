@@ -56,9 +56,16 @@ def translations(language: str) -> Translations:
 
 
 def translate(language: str, message: str, **params: Any) -> str:
-    """``message`` (an English message id) in ``language``, ``{placeholders}`` filled."""
+    """``message`` (an English message id) in ``language``, ``%(name)s`` placeholders filled
+    (gettext's python-format, the one placeholder style of every catalog entry)."""
     text = translations(language).gettext(message)
-    return text.format(**params) if params else text
+    return text % params if params else text
+
+
+def translate_plural(language: str, singular: str, plural: str, count: int, **params: Any) -> str:
+    """The form of ``singular``/``plural`` that ``count`` needs in ``language``; ``%(num)s`` is
+    the count."""
+    return translations(language).ngettext(singular, plural, count) % {"num": count, **params}
 
 
 def parse_accept_language(header: str) -> list[str]:
