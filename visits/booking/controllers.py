@@ -26,7 +26,7 @@ from visits.accounts.principals import (
     staff_guard,
 )
 from visits.booking import checks, idempotency, service, staff_actions
-from visits.booking.presenters import notify_household, visit_out
+from visits.booking.presenters import visit_out
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import (
     MAX_PARTY,
@@ -53,6 +53,7 @@ from visits.facilities import queries
 from visits.facilities.controllers import DateFrom, DateTo
 from visits.i18n import negotiate_language
 from visits.notify.channels import NotificationChannel
+from visits.notify.notices import notify_household
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.settings import Settings

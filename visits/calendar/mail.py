@@ -15,6 +15,7 @@ import asyncio
 import smtplib
 import ssl
 import uuid
+from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
@@ -29,6 +30,7 @@ from visits.calendar.invites import Invite, load_invite
 from visits.calendar.texts import plain
 from visits.db.base import utcnow
 from visits.db.models import Visit
+from visits.db.transaction import EffectContext
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -141,6 +143,24 @@ async def _prepare(
     except Exception:
         log.exception("invite_mail_failed", visit_id=str(visit_id), stage="build")
         return None
+
+
+@dataclass(frozen=True)
+class InviteMail:
+    """An after-commit effect: e-mail the household the visit's current invite or cancellation,
+    if SMTP is configured and the household has an address."""
+
+    visit_id: uuid.UUID
+
+    async def deliver(self, context: EffectContext) -> None:
+        settings = context.settings
+        if not settings.smtp_host:
+            return
+        async with context.session_factory() as session:
+            prepared = await _prepare(session, settings, self.visit_id)
+        if prepared is not None:
+            message, invite_visit, method = prepared
+            await _deliver(SmtpSender(settings), message, invite_visit, method)
 
 
 async def mail_invite_after(

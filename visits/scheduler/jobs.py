@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.accounts import rate_limit
 from visits.booking import service as booking
-from visits.booking.presenters import notify_household
 from visits.calendar.mail import mail_invite_now
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
 from visits.notify import dispatch
 from visits.notify.channels import notifier_for
+from visits.notify.notices import notify_household
 from visits.notify.sms import sender_for
 from visits.people.alerts import facility_alerts
 from visits.settings import Settings

@@ -19,7 +19,6 @@ from litestar.params import FromPath, QueryParameter
 
 from visits.booking import service, staff_actions
 from visits.booking.facts import Verdict, judge, load_visitors
-from visits.booking.presenters import notify_household
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
 from visits.calendar.mail import mail_invite_with
@@ -38,6 +37,7 @@ from visits.db.models import (
 from visits.dependencies import AppSettings, DbSession, Notifier
 from visits.enums import ApprovalStatus, BookableBy, Channel, SlotStatus, StaffRole, VisitStatus
 from visits.errors import ProblemError
+from visits.notify.notices import notify_household
 from visits.pagination import Limit, Offset
 from visits.rules.model import RuleResult
 from visits.validation import parse_body
