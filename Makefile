@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test fuzz install lint format migrate demo clean
+.PHONY: run test fuzz install lint format messages migrate demo clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "visits needs Python 3.11 or newer (set PYTHON=...)")'
@@ -45,6 +45,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Extract every text marked for translation and update the catalogs (visits/locale); then
+# translate what is new (a test fails while German leaves a text untranslated).
+messages: $(STAMP)
+	$(BIN)/python -m visits.i18n
 
 migrate: $(STAMP)
 	$(BIN)/visits db upgrade

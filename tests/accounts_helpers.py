@@ -68,6 +68,7 @@ async def add_staff(
         grants=[GrantIO(role, facility) for role, facility in grants],
     )
     staff = await create_staff(db, data, Actor.system())
+    await db.commit()  # the test is the boundary
     return staff.id
 
 

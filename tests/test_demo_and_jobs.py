@@ -26,6 +26,7 @@ from visits.demo import seed_demo
 from visits.enums import ApprovalStatus, ContactChannel, Relationship
 from visits.rules.ages import age_on
 from visits.scheduler.jobs import extend_slot_horizon, prune_sign_in_records
+from visits.settings import Settings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -75,9 +76,9 @@ async def test_horizon_job_fills_the_horizon_once(db: AsyncSession, engine: Asyn
     before = await count(db, Slot)
     await db.commit()  # end the read transaction: on SQLite it holds the write lock
     factory = create_session_factory(engine)
-    created = await extend_slot_horizon(factory, horizon_days=56)
+    created = await extend_slot_horizon(factory, Settings(slot_horizon_days=56))
     assert created > 0
-    assert await extend_slot_horizon(factory, horizon_days=56) == 0
+    assert await extend_slot_horizon(factory, Settings(slot_horizon_days=56)) == 0
     last = await db.scalar(sa.select(sa.func.max(Slot.local_date)))
     today = datetime.now(UTC).astimezone(BERLIN).date()
     assert last is not None
@@ -96,7 +97,7 @@ async def test_prune_forgets_old_sign_in_records(db: AsyncSession, engine: Async
         ]
     )
     await db.commit()
-    assert await prune_sign_in_records(create_session_factory(engine)) == 2
+    assert await prune_sign_in_records(create_session_factory(engine), Settings()) == 2
     assert await count(db, RateLimitCounter) == 1
     assert await count(db, SignInChallenge) == 1
 
@@ -107,7 +108,6 @@ async def test_jobs_expire_holds_and_reject_stale_requests(
     from tests.visit_helpers import book_directly
     from visits.enums import VisitStatus
     from visits.scheduler.jobs import expire_holds, reject_stale_requests
-    from visits.settings import Settings
 
     await seed_demo(db)
     slots = list(await db.scalars(sa.select(Slot).order_by(Slot.starts_at).limit(2)))
@@ -117,7 +117,7 @@ async def test_jobs_expire_holds_and_reject_stale_requests(
     ids = (held.id, requested.id, slots[0].id)
     await db.commit()
     factory = create_session_factory(engine)
-    assert await expire_holds(factory) == 1
+    assert await expire_holds(factory, Settings()) == 1
     assert await reject_stale_requests(factory, Settings(request_cutoff_hours=24 * 60)) == 1
     states = dict((await db.execute(sa.select(Visit.id, Visit.status))).all())
     assert states[ids[0]] == VisitStatus.EXPIRED

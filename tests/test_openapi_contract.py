@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+from visits import errors
 from visits.openapi import PROBLEM_TYPES
 
 Client = AsyncTestClient  # type: ignore[type-arg]
@@ -37,19 +38,31 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def _domain_errors() -> dict[str, int]:
+    """Each DomainError subclass by name, with the status it maps to."""
+    found: dict[str, int] = {}
+    pending = [errors.DomainError]
+    while pending:
+        kind = pending.pop()
+        found[kind.__name__] = kind.status
+        pending.extend(kind.__subclasses__())
+    return found
+
+
 def raised_problems() -> set[tuple[int, str]]:
-    """Every ``ProblemError(status, "slug", ...)`` the package raises with literal arguments."""
+    """Every domain error (``NotFound("slug", ...)``) the package raises with a literal slug."""
+    kinds = _domain_errors()
     found = set()
     for source in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            name = getattr(getattr(node, "func", None), "id", None)
             if (
                 isinstance(node, ast.Call)
-                and getattr(node.func, "id", None) == "ProblemError"
-                and len(node.args) >= 2
+                and name in kinds
+                and node.args
                 and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[1], ast.Constant)
             ):
-                found.add((int(node.args[0].value), str(node.args[1].value)))
+                found.add((kinds[name], str(node.args[0].value)))
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -9,10 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, staff_token
-from tests.booking_helpers import Family, demo_family, hold_body
+from tests.booking_helpers import Family, book, demo_family, hold_body
 from tests.visit_helpers import book_directly
 from visits.db.base import utcnow
-from visits.db.models import AuditEvent, Prisoner, Slot
+from visits.db.models import AuditEvent, Prisoner, Slot, Visit
 from visits.enums import StaffRole
 
 
@@ -121,3 +122,22 @@ async def test_alerts_for_a_new_parent_and_a_long_gap(
     await db.commit()
     after = (await client.get(url, headers=officer)).json()
     assert "CF-14" not in {a["rule_id"] for a in after}
+
+
+async def test_a_review_reason_is_stored_as_rule_ids_and_read_in_the_callers_language(
+    client: Client, db: AsyncSession, family: Family
+) -> None:
+    await db.execute(sa.update(Prisoner).values(restrictions=["no_child_contact"]))
+    await db.commit()
+    booked = await book(client, family, family.family_slots[0])
+    assert booked["status"] == "requested"
+    visit = await db.get(Visit, uuid.UUID(booked["id"]))
+    assert visit is not None
+    assert visit.review_reason == "CF-05"
+    await db.commit()
+    officer = await headers_for(client, db, family, StaffRole.VISITS_OFFICER)
+    url = f"/api/v1/staff/visits/{booked['id']}"
+    english = (await client.get(f"{url}?lang=en", headers=officer)).json()["review_reason"]
+    german = (await client.get(f"{url}?lang=de", headers=officer)).json()["review_reason"]
+    assert english.startswith("Safeguarding restriction (no_child_contact): self-booking is")
+    assert german.startswith("Schutzauflage (no_child_contact): Die Selbstbuchung ist gesperrt.")

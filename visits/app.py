@@ -14,21 +14,25 @@ from litestar import Litestar
 from litestar.datastructures import State
 
 from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
-from visits.booking.controllers import HouseholdVisitController, StaffVisitController
+from visits.booking.controllers import (
+    HouseholdVisitController,
+    SlotController,
+    StaffVisitController,
+)
 from visits.calendar.controllers import (
     FeedController,
     HouseholdCalendarController,
     StaffCalendarController,
 )
+from visits.channels import notifier_for
 from visits.db.engine import create_engine, create_session_factory
 from visits.db.transaction import deliver_after_response
 from visits.dependencies import APP_DEPENDENCIES
 from visits.errors import EXCEPTION_HANDLERS
-from visits.facilities.controllers import FacilityController, SlotController
-from visits.facilities.staff_controllers import StaffFacilityController
+from visits.facilities.controllers.public import FacilityController
+from visits.facilities.controllers.staff import StaffFacilityController
 from visits.health import health, ready
 from visits.logging import configure_logging
-from visits.notify.channels import notifier_for
 from visits.openapi import declare_common_problems, openapi_config, reference_assets
 from visits.people.controllers import StaffPeopleController
 from visits.requests import MAX_BODY_BYTES, VisitsRequest

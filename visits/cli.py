@@ -199,11 +199,13 @@ async def _create_staff(
     from visits.audit import Actor
     from visits.db.engine import create_engine, create_session_factory
     from visits.db.models import Facility
+    from visits.scheduler import boundary
     from visits.validation import parse_body
 
     engine = create_engine(settings.resolved_database_url)
+    factory = create_session_factory(engine)
     try:
-        async with create_session_factory(engine)() as session:
+        async with factory() as session:
             resolved = []
             for role, facility in grants:
                 facility_id = None
@@ -226,6 +228,7 @@ async def _create_staff(
                 {"email": email, "name": name, "password": password, "grants": resolved},
             )
             created = await create_staff(session, body, Actor.system())
+            await boundary.commit(session, boundary.OutsideRequest.of(factory, settings))
             return str(created.id)
     finally:
         await engine.dispose()
@@ -246,7 +249,7 @@ async def _create_staff(
 )
 def staff_create(email: str, name: str, roles: tuple[str, ...], password_stdin: bool) -> None:
     """Create a staff account. The password is asked for, never passed as an argument."""
-    from visits.errors import ProblemError
+    from visits.errors import DomainError
 
     settings = _settings()
     if password_stdin:
@@ -256,8 +259,8 @@ def staff_create(email: str, name: str, roles: tuple[str, ...], password_stdin: 
     _upgrade(settings)
     try:
         staff_id = asyncio.run(_create_staff(settings, email, name, password, _parse_grants(roles)))
-    except ProblemError as exc:
-        problems = [f"{e['name']}: {e['detail']}" for e in exc.errors] or [str(exc.detail)]
+    except DomainError as exc:
+        problems = [f"{e['name']}: {e['detail']}" for e in exc.errors] or [exc.text("en")]
         click.echo("visits: cannot create the account:\n  - " + "\n  - ".join(problems), err=True)
         sys.exit(2)
     click.echo(f"staff account {staff_id} created")

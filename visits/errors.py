@@ -19,24 +19,24 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from visits.i18n import negotiate_language, translate
+from visits.i18n import N_, negotiate_language, translate
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger(__name__)
 
-# slug, English title, German title
-_BY_STATUS: dict[int, tuple[str, str, str]] = {
-    400: ("invalid-request", "The request is not valid", "Die Anfrage ist ungültig"),
-    401: ("unauthenticated", "Sign-in required", "Anmeldung erforderlich"),
-    403: ("forbidden", "Not allowed", "Nicht erlaubt"),
-    404: ("not-found", "Not found", "Nicht gefunden"),
-    405: ("method-not-allowed", "Method not allowed", "Methode nicht erlaubt"),
-    409: ("conflict", "Conflict with the current state", "Konflikt mit dem aktuellen Zustand"),
-    415: ("unsupported-media-type", "Unsupported media type", "Nicht unterstützter Medientyp"),
-    422: ("unprocessable", "The request cannot be processed", "Die Anfrage ist nicht verarbeitbar"),
-    429: ("rate-limited", "Too many requests", "Zu viele Anfragen"),
-    500: ("internal-error", "Something went wrong on our side", "Bei uns ist ein Fehler passiert"),
-    503: ("unavailable", "Temporarily unavailable", "Vorübergehend nicht verfügbar"),
+# slug, title (an English message id, translated per request)
+_BY_STATUS: dict[int, tuple[str, str]] = {
+    400: ("invalid-request", N_("The request is not valid")),
+    401: ("unauthenticated", N_("Sign-in required")),
+    403: ("forbidden", N_("Not allowed")),
+    404: ("not-found", N_("Not found")),
+    405: ("method-not-allowed", N_("Method not allowed")),
+    409: ("conflict", N_("Conflict with the current state")),
+    415: ("unsupported-media-type", N_("Unsupported media type")),
+    422: ("unprocessable", N_("The request cannot be processed")),
+    429: ("rate-limited", N_("Too many requests")),
+    500: ("internal-error", N_("Something went wrong on our side")),
+    503: ("unavailable", N_("Temporarily unavailable")),
 }
 
 
@@ -132,43 +132,23 @@ class Unavailable(DomainError):
     status = 503
 
 
-class ProblemError(HTTPException):
-    """An error the service raises on purpose, with a slug and optional per-field ``errors``."""
-
-    def __init__(
-        self,
-        status_code: int,
-        slug: str,
-        detail: str,
-        *,
-        errors: list[dict[str, Any]] | None = None,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(status_code=status_code, detail=detail)
-        self.slug = slug
-        self.errors = errors or []
-        self.problem_extra = extra or {}
-
-    def with_headers(self, headers: dict[str, str]) -> ProblemError:
-        self.headers = {**(self.headers or {}), **headers}
-        return self
+_INVALID_PARAMETERS = N_("%(count)s parameter(s) are not valid.")
 
 
-def invalid_parameters(errors: list[dict[str, Any]]) -> ProblemError:
+def invalid_parameters(errors: list[dict[str, Any]]) -> Invalid:
     """A 400 listing every invalid parameter: ``{"name", "in", "detail"}`` each."""
-    return ProblemError(
-        400, "invalid-parameters", f"{len(errors)} parameter(s) are not valid.", errors=errors
+    return Invalid(
+        "invalid-parameters",
+        _INVALID_PARAMETERS,
+        errors=errors,
+        count=len(errors),
     )
 
 
-def problem_body(
-    request: Request[Any, Any, Any], exc: DomainError | ProblemError
-) -> dict[str, Any]:
+def problem_body(request: Request[Any, Any, Any], exc: DomainError) -> dict[str, Any]:
     """The problem document of ``exc`` as plain data (what the response carries)."""
-    if isinstance(exc, DomainError):
-        detail = exc.text(negotiate_language(request))
-        return _body(request, exc.status, exc.slug, detail, exc.errors, exc.extra)
-    return _body(request, exc.status_code, exc.slug, exc.detail, exc.errors, exc.problem_extra)
+    detail = exc.text(negotiate_language(request))
+    return _body(request, exc.status, exc.slug, detail, exc.errors, exc.extra)
 
 
 def _body(
@@ -179,12 +159,10 @@ def _body(
     errors: list[dict[str, Any]] | None,
     extra: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    default_slug, title_en, title_de = _BY_STATUS.get(
-        status, _BY_STATUS[400 if status < 500 else 500]
-    )
+    default_slug, title = _BY_STATUS.get(status, _BY_STATUS[400 if status < 500 else 500])
     body: dict[str, Any] = {
         "type": f"urn:visits:problem:{slug or default_slug}",
-        "title": title_de if negotiate_language(request) == "de" else title_en,
+        "title": translate(negotiate_language(request), title),
         "status": status,
         "instance": request.url.path,
     }
@@ -243,23 +221,15 @@ def _validation_errors(
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    if isinstance(exc, ProblemError):
-        return problem_response(
-            request,
-            exc.status_code,
-            slug=exc.slug,
-            detail=exc.detail,
-            errors=exc.errors,
-            extra=exc.problem_extra,
-            headers=exc.headers,
-        )
     if isinstance(exc, ValidationException):
         errors = _validation_errors(request, exc)
         return problem_response(
             request,
             400,
             slug="invalid-parameters" if errors else "invalid-request",
-            detail=f"{len(errors)} parameter(s) are not valid." if errors else exc.detail,
+            detail=translate(negotiate_language(request), _INVALID_PARAMETERS, count=len(errors))
+            if errors
+            else exc.detail,
             errors=errors,
         )
     if exc.status_code >= 500:

@@ -12,7 +12,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from visits.errors import ProblemError
+from visits.errors import Unavailable
 from visits.openapi import problems
 
 log = structlog.get_logger(__name__)
@@ -53,5 +53,5 @@ async def ready(db_engine: NamedDependency[AsyncEngine]) -> Readiness:
             revision = await connection.scalar(sa.text("SELECT version_num FROM alembic_version"))
     except (SQLAlchemyError, OSError) as exc:
         log.warning("readiness_check_failed", error=type(exc).__name__)
-        raise ProblemError(503, "database-unavailable", "The database cannot be reached.") from None
+        raise Unavailable("database-unavailable", "The database cannot be reached.") from None
     return Readiness(status="ready", database="ok", schema_revision=revision)

@@ -7,23 +7,24 @@ only place a language lives: adding a language is adding its catalog and its cod
 ``LANGUAGES``. Only the ``.po`` files are kept in the repository; they are compiled in memory on
 first use, so a checkout runs without a build step and no ``.mo`` file can go stale.
 
-After changing texts::
-
-    .venv/bin/pybabel extract -F visits/babel.cfg --sort-output -o visits/locale/messages.pot visits
-    .venv/bin/pybabel update -i visits/locale/messages.pot -d visits/locale \\
-        --no-fuzzy-matching --ignore-obsolete -w 100
+After changing texts, ``make messages`` extracts every marked text and updates the catalogs
+(``python -m visits.i18n``); a test fails while a catalog lacks a text or German leaves one
+untranslated.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 from litestar import Request
 
@@ -102,3 +103,55 @@ def choose_language(request: Request[Any, Any, Any], *preferences: str | None) -
 def negotiate_language(request: Request[Any, Any, Any]) -> str:
     """The language of an API answer that has no household preference to consult."""
     return choose_language(request)
+
+
+_DOMAIN_ERRORS = (
+    "Invalid Unauthenticated Forbidden NotFound Conflict Gone Unprocessable Refused "
+    "TooManyRequests Unavailable"
+)
+EXTRACTION_KEYWORDS: Mapping[str, Any] = {
+    **DEFAULT_KEYWORDS,
+    "translate": (2,),
+    "translate_plural": (2, 3),
+    **{name: (2,) for name in _DOMAIN_ERRORS.split()},  # DomainError(slug, detail, ...)
+}
+"""Where texts to translate are written: ``N_``/gettext calls, ``translate`` and
+``translate_plural``, and the detail of every domain error."""
+
+
+def _extract() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:
+    """Every marked text in the package: (file, line, message, comments, context)."""
+    with (LOCALE_DIR.parent / "babel.cfg").open(encoding="utf-8") as config:
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
+    yield from extract_from_dir(
+        str(LOCALE_DIR.parent), method_map, options_map, keywords=EXTRACTION_KEYWORDS
+    )
+
+
+def extracted_messages() -> set[str]:
+    """The message id of every text in the package that is marked for translation."""
+    return {
+        message if isinstance(message, str) else message[0] for _, _, message, _, _ in _extract()
+    }
+
+
+def update_catalogs() -> None:
+    """Add every extracted text to each catalog and drop texts no longer used (``make messages``);
+    translations already made are kept."""
+    template = Catalog(domain=DOMAIN)
+    for filename, lineno, message, comments, context in _extract():
+        template.add(
+            message, None, [(f"visits/{filename}", lineno)], auto_comments=comments, context=context
+        )
+    for language in LANGUAGES:
+        path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+        with path.open("rb") as source:
+            catalog = read_po(source, locale=language, domain=DOMAIN)
+        catalog.update(template, no_fuzzy_matching=True)
+        catalog.obsolete.clear()
+        with path.open("wb") as target:
+            write_po(target, catalog, width=100, sort_output=True)
+
+
+if __name__ == "__main__":
+    update_catalogs()

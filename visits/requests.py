@@ -13,7 +13,7 @@ from typing import Any
 
 from litestar import Request
 
-from visits.errors import ProblemError
+from visits.errors import Invalid
 
 MAX_JSON_DEPTH = 32
 MAX_BODY_BYTES = 1_048_576
@@ -38,9 +38,9 @@ class VisitsRequest(Request[Any, Any, Any]):
 
     async def json(self) -> Any:
         if json_depth(await self.body()) > MAX_JSON_DEPTH:
-            raise ProblemError(
-                400,
+            raise Invalid(
                 "invalid-request",
-                f"The JSON body is nested deeper than {MAX_JSON_DEPTH} levels.",
+                "The JSON body is nested deeper than %(depth)s levels.",
+                depth=MAX_JSON_DEPTH,
             )
         return await super().json()

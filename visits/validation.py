@@ -14,16 +14,17 @@ from typing import Any, TypeVar
 import msgspec
 import phonenumbers
 
-from visits.errors import ProblemError
+from visits.errors import Unprocessable
 
 S = TypeVar("S", bound=msgspec.Struct)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
-def invalid_body(errors: list[dict[str, Any]]) -> ProblemError:
-    return ProblemError(
-        422, "invalid-body", f"{len(errors)} field(s) are not valid.", errors=errors
+def invalid_body(errors: list[dict[str, Any]]) -> Unprocessable:
+    """One problem naming every invalid body field (``field_error`` each)."""
+    return Unprocessable(
+        "invalid-body", "%(count)s field(s) are not valid.", errors=errors, count=len(errors)
     )
 
 

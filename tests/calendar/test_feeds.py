@@ -66,7 +66,11 @@ async def test_household_feed_tokens_are_random_hashed_listed_and_revocable(
     listed = await client.get("/api/v1/household/feeds", headers=family.headers)
     assert listed.json()["total"] == 1
     assert "token" not in listed.json()["items"][0]
+    assert listed.json()["items"][0]["last_used_at"] is None
     assert (await client.get(path_of(created["url"]))).status_code == 200
+    # The poll's time of use is committed with its answer by the request boundary.
+    used = await client.get("/api/v1/household/feeds", headers=family.headers)
+    assert used.json()["items"][0]["last_used_at"] is not None
     # A feed token opens no API; an API token opens no feed.
     assert (await client.get("/api/v1/household", headers=bearer(token))).status_code == 401
     api_token = family.headers["Authorization"].removeprefix("Bearer ")

@@ -188,8 +188,9 @@ async def test_a_cancellation_while_the_message_is_in_flight_records_it_as_sent(
     dispatching = asyncio.create_task(dispatch_due(factory, TwilioSender(config), config))
     await wait_for(lambda: fake_twilio.state()["held"] == 1, "the send to reach the provider")
     async with factory() as session:  # the family's call: staff cancel, in its own transaction
+        staff_sees = await session.get_one(Visit, visit.id, with_for_update=True)
         await booking.cancel(
-            session, STAFF, visit.id, reason="child ill", cutoff_hours=24, settings=config
+            session, STAFF, staff_sees, reason="child ill", cutoff_hours=24, settings=config
         )
         await session.commit()
     fake_twilio.release()
@@ -224,8 +225,9 @@ async def test_a_cancellation_before_the_send_starts_stops_a_claimed_reminder(
         claimed, _ = await claim(session, 10)
     assert claimed == [reminder.id]
     async with factory() as session:
+        staff_sees = await session.get_one(Visit, visit.id, with_for_update=True)
         await booking.cancel(
-            session, STAFF, visit.id, reason="child ill", cutoff_hours=24, settings=config
+            session, STAFF, staff_sees, reason="child ill", cutoff_hours=24, settings=config
         )
         await session.commit()
     assert (await row(db)).state is ReminderState.CANCELLED

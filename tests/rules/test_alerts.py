@@ -36,7 +36,7 @@ def test_cf09_capacity_against_the_regular_minimum(
     assert result.passed is not alert
     assert result.params["month"] == "2026-05"
     if alert:
-        assert "below the minimum of 120" in result.message_en
+        assert "below the minimum of 120" in result.message_in("en")
 
 
 def test_cf09_does_not_apply_where_the_minimum_is_counted_in_visits() -> None:
@@ -78,8 +78,8 @@ def test_cf15_no_visit_for_28_days(last_visit: date | None, today: date, alert: 
     assert result.rule_id == "CF-15"
     assert result.passed is not alert
     if alert:
-        assert "anna" in result.message_en
-        assert "28" in result.message_de
+        assert "anna" in result.message_in("en")
+        assert "28" in result.message_in("de")
 
 
 @pytest.mark.parametrize(
@@ -100,4 +100,4 @@ def test_cf23_video_only_contact(
     assert result.severity is Severity.ALERT
     assert result.passed is not alert
     if alert:
-        assert "never replace" in result.message_en
+        assert "never replace" in result.message_in("en")

@@ -50,7 +50,7 @@ def test_cf10_a_child_visit_draws_on_the_child_contingent_not_the_regular_allowa
     assert result.params["ledger"] == "child"
     assert result.params["minutes"] == 60
     assert result.params["remaining_minutes"] == 120
-    assert "does not count toward the regular" in result.message_en
+    assert "does not count toward the regular" in result.message_in("en")
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_cf10_the_contingent_is_not_overdrawn(used: int, minutes: int, passed: b
     assert result["CF-10"].passed is passed
     if not passed:
         assert result["CF-10"].refuses
-        assert "Regular visits are still possible" in result["CF-10"].message_en
+        assert "Regular visits are still possible" in result["CF-10"].message_in("en")
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_cf12_incentive_level_and_discipline_never_reduce_a_childs_visits() -> N
     assert result.severity is Severity.HARD
     assert result.params["disregarded"] == ["incentive:basic", "loss_of_privileges"]
     public = result.for_family()
-    assert "loss_of_privileges" not in public.message_en
+    assert "loss_of_privileges" not in public.message_in("en")
     assert public.params == {}
 
 
@@ -209,4 +209,4 @@ def test_cf23_a_video_visit_is_on_its_own_ledger() -> None:
     assert results["CF-23"].params["ledger"] == "video"
     assert results["CF-10"].passed
     assert results["CF-10"].params["ledger"] == "video"
-    assert "never replaces" in results["CF-23"].message_en
+    assert "never replaces" in results["CF-23"].message_in("en")

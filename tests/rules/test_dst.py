@@ -147,10 +147,10 @@ def test_young_childrens_latest_end_is_an_instant_in_the_repeated_hour() -> None
     result = run(party, at=too_late, rules=rules)["CF-17"]
     assert not result.passed
     # Shown as the clock reads, each reading of the repeated hour with its offset.
-    assert "von 02:00 (UTC+02:00) bis 02:15 (UTC+01:00) Uhr" in result.message_de
-    assert "from 02:00 (UTC+02:00) to 02:15 (UTC+01:00)" in result.message_en
+    assert "von 02:00 (UTC+02:00) bis 02:15 (UTC+01:00) Uhr" in result.message_in("de")
+    assert "from 02:00 (UTC+02:00) to 02:15 (UTC+01:00)" in result.message_in("en")
     usual = run(party, at=template_slot(AUTUMN, time(20, 0), 60, BERLIN), rules=rules)["CF-17"]
-    assert "from 20:00 to 21:00" in usual.message_en
+    assert "from 20:00 to 21:00" in usual.message_in("en")
 
 
 def test_young_childrens_earliest_start_is_an_instant_in_the_repeated_hour() -> None:

@@ -40,8 +40,8 @@ def test_cf18_the_room_suits_every_childs_age_band() -> None:
     assert result.severity is Severity.SOFT
     assert result.params["missing_age_bands"] == ["0-2"]
     assert result.params["room_features"] == ["play_corner"]
-    assert "0-2" in result.message_en
-    assert "0-2" in result.message_de
+    assert "0-2" in result.message_in("en")
+    assert "0-2" in result.message_in("de")
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_cf19_a_prisoners_closed_status_stays_with_staff() -> None:
     assert result.needs_review
     assert result.confidential
     public = result.for_family()
-    assert "closed" not in public.message_en.lower()
+    assert "closed" not in public.message_in("en").lower()
     assert public.params == {}
 
 
@@ -103,8 +103,8 @@ def test_cf21_information_for_each_age_band_goes_into_the_confirmation() -> None
     assert result.in_confirmation
     assert result.severity is Severity.INFO
     assert result.params["age_bands"] == ["3-5", "6-11", "12-17"]
-    assert "3-5, 6-11 and 12-17" in result.message_en
-    assert "3-5, 6-11 und 12-17" in result.message_de
+    assert "3-5, 6-11 and 12-17" in result.message_in("en")
+    assert "3-5, 6-11 und 12-17" in result.message_in("de")
     assert run([guardian()])["CF-21"].params["age_bands"] == []
 
 
@@ -124,8 +124,8 @@ def test_cf22_a_visit_against_a_recorded_wish_goes_to_review(birth: date, heard:
         assert result.needs_review
         assert result.overridable_by == "safeguarding_lead"
         public = result.for_family()
-        assert "wish" not in public.message_en
-        assert "Wunsch" not in public.message_de
+        assert "wish" not in public.message_in("en")
+        assert "Wunsch" not in public.message_in("de")
         assert public.params == {}
 
 
@@ -157,8 +157,8 @@ def test_cf24_a_sibling_outside_the_ages_is_never_told_to_stay_at_home() -> None
     result = run(party, at=slot(visit_type=VisitType.PARENT_CHILD_GROUP))["CF-24"]
     assert not result.passed
     assert result.params["children_outside_ages"] == ["baby"]
-    assert "all your children can come together" in result.message_en
-    assert "alle Ihre Kinder gemeinsam" in result.message_de
+    assert "all your children can come together" in result.message_in("en")
+    assert "alle Ihre Kinder gemeinsam" in result.message_in("de")
 
 
 def test_cf24_boundaries_on_the_visit_date() -> None:

@@ -32,8 +32,8 @@ def test_cf16_school_day_overlap(day: date, start: time, minutes: int, passed: b
     assert result["CF-16"].passed is passed
     assert result["CF-16"].severity is Severity.SOFT
     if not passed:
-        assert "after school" in result["CF-16"].message_en
-        assert "08:00" in result["CF-16"].message_de
+        assert "after school" in result["CF-16"].message_in("en")
+        assert "08:00" in result["CF-16"].message_in("de")
 
 
 @pytest.mark.parametrize(
@@ -131,8 +131,8 @@ def test_cfbw_days_ahead_count_local_dates() -> None:
     result = run([guardian()], now=too_early)["CF-BW"]
     assert not result.passed
     assert result.params["days_ahead"] == 29
-    assert "15 April 2026" in result.message_en  # when it opens
-    assert "15.04.2026" in result.message_de
+    assert "15 April 2026" in result.message_in("en")  # when it opens
+    assert "15.04.2026" in result.message_in("de")
 
 
 def test_cfbw_staff_may_book_inside_the_notice_period_with_a_warning() -> None:

@@ -116,16 +116,16 @@ def test_cf02_a_non_guardian_adult_brings_consent() -> None:
     assert result.severity is Severity.SOFT  # a checklist, never a refusal
     assert result.in_confirmation
     assert result.params["children_without_consent"] == ["anna"]
-    assert "guardian" in result.message_en
-    assert "ID" not in result.message_en  # generic asks for no ID copy
+    assert "guardian" in result.message_in("en")
+    assert "ID" not in result.message_in("en")  # generic asks for no ID copy
 
 
 def test_cf02_nrw_also_asks_for_a_copy_of_the_guardians_id() -> None:
     party = [guardian("aunt", is_guardian=False), child("anna", 8)]
     result = run(party, rules=profile("de-nw"))["CF-02"]
     assert not result.passed
-    assert "Kopie ihres Ausweises" in result.message_de
-    assert "copy of the guardian's ID" in result.message_en
+    assert "Kopie ihres Ausweises" in result.message_in("de")
+    assert "copy of the guardian's ID" in result.message_in("en")
 
 
 def test_cf02_consent_on_file_is_enough() -> None:
@@ -140,7 +140,7 @@ def test_cf02_consent_on_file_is_enough() -> None:
 def test_cf02_a_sixteen_year_old_alone_in_nrw_brings_written_consent() -> None:
     result = run([child("teen", 16)], rules=profile("de-nw"))["CF-02"]
     assert not result.passed
-    assert "Jugendliche" in result.message_de
+    assert "Jugendliche" in result.message_in("de")
     no_consent = profile("de-nw", unaccompanied_requires_consent=False)
     assert run([child("teen", 16)], rules=no_consent)["CF-02"].passed
 
@@ -160,7 +160,7 @@ def test_cf03_every_child_needs_id_in_germany() -> None:
     assert result.severity is Severity.INFO
     assert result.in_confirmation
     assert sorted(result.params["needs_id"]) == ["anna", "ben", "mum"]
-    assert "Babys" in result.message_de
+    assert "Babys" in result.message_in("de")
 
 
 @pytest.mark.parametrize(
@@ -170,7 +170,7 @@ def test_cf03_every_child_needs_id_in_germany() -> None:
 def test_cf03_accompanied_under_16s_need_no_id_in_england(birth: date, needs_id: bool) -> None:
     result = run([guardian(), person("kid", birth)], rules=profile("en-gb"))["CF-03"]
     assert ("kid" in result.params["needs_id"]) is needs_id
-    assert "16" in result.message_en
+    assert "16" in result.message_in("en")
 
 
 def test_cf03_an_unaccompanied_child_always_needs_id() -> None:
@@ -207,14 +207,14 @@ def test_cf04_remand_needs_a_court_permit_per_visitor(
     assert result.passed is passed
     if not passed:
         assert result.params["without_court_permit"] == ["anna"]
-        assert "Besuchserlaubnis des Gerichts" in result.message_de
+        assert "Besuchserlaubnis des Gerichts" in result.message_in("de")
 
 
 def test_cf04_both_problems_are_explained() -> None:
     party = [guardian(court_permit_valid=False), child("anna", 8, approved_for_prisoner=False)]
     result = run(party, of=prisoner(custody_status=CustodyStatus.REMAND))["CF-04"]
-    assert "approved" in result.message_en
-    assert "court" in result.message_en
+    assert "approved" in result.message_in("en")
+    assert "court" in result.message_in("en")
 
 
 # ---------------------------------------------------------------- CF-05 safeguarding
@@ -229,11 +229,11 @@ def test_cf05_a_prisoner_restriction_sends_a_visit_with_children_to_review() -> 
     assert result.needs_review
     assert not result.refuses
     assert result.overridable_by == "safeguarding_lead"
-    assert "no_child_contact" in result.message_en
+    assert "no_child_contact" in result.message_in("en")
     public = result.for_family()
-    assert "no_child_contact" not in public.message_en + public.message_de
+    assert "no_child_contact" not in public.message_in("en") + public.message_in("de")
     assert public.params == {}
-    assert "visits team" in public.message_en
+    assert "visits team" in public.message_in("en")
 
 
 def test_cf05_an_adult_only_visit_is_not_blocked_by_a_child_contact_restriction() -> None:
@@ -259,8 +259,8 @@ def test_cf06_reports_the_ages_on_the_visit_date() -> None:
     assert result.params["visit_date"] == "2026-03-01"
     assert result.params["ages"]["leap"] == 10  # 29 Feb: a year older on 1 March
     assert result.params["ages"]["today"] == 6  # turns 7 on 13 May, not yet on 1 March
-    assert "1 March 2026" in result.message_en
-    assert "01.03.2026" in result.message_de
+    assert "1 March 2026" in result.message_in("en")
+    assert "01.03.2026" in result.message_in("de")
 
 
 def test_cf06_a_birth_date_after_the_visit_is_an_error() -> None:

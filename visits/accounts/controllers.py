@@ -51,9 +51,9 @@ from visits.accounts.schemas import (
 )
 from visits.audit import Actor, record
 from visits.db.models import AuthToken, Household, StaffMember
-from visits.dependencies import AppSettings, DbSession, Notifier, client_address
+from visits.dependencies import AppSettings, DbSession, client_address
 from visits.enums import ActorType, Channel, StaffRole, TokenKind
-from visits.errors import ProblemError
+from visits.errors import Unauthenticated
 from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
@@ -155,7 +155,6 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         settings: AppSettings,
-        notifier: Notifier,
         data: SkipValidation[SignUpIn],
     ) -> ChallengeOut:
         """Creates the household and sends a six-digit sign-in code to its e-mail address (or,
@@ -168,7 +167,7 @@ class AuthController(Controller):
         """
         body = parse_body(SignUpIn, data)
         return await sign_in.sign_up(
-            db_session, notifier, body, client_address(request), settings.sign_in_code_minutes
+            db_session, body, client_address(request), settings.sign_in_code_minutes
         )
 
     @post(
@@ -183,7 +182,6 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         settings: AppSettings,
-        notifier: Notifier,
         data: Annotated[SkipValidation[CodeRequestIn], CODE_BODY],
     ) -> ChallengeOut:
         """Sends a new six-digit sign-in code to a household's e-mail address or mobile number
@@ -197,7 +195,6 @@ class AuthController(Controller):
         body = parse_body(CodeRequestIn, data)
         return await sign_in.request_code(
             db_session,
-            notifier,
             body,
             client_address(request),
             settings.sign_in_code_minutes,
@@ -278,7 +275,7 @@ class AuthController(Controller):
             try:
                 row = await load_token(db_session, token, kind)
                 break
-            except ProblemError:
+            except Unauthenticated:
                 continue
         if row is None:
             await load_token(db_session, token, TokenKind.STAFF)  # raises the usual 401
@@ -297,7 +294,6 @@ class AuthController(Controller):
             "staff_member" if row.staff_id else "household",
             subject,
         )
-        await db_session.commit()
 
     @get(
         "/me",
@@ -314,7 +310,7 @@ class AuthController(Controller):
             household = await db_session.get(Household, row.household_id)
             if household is not None:
                 return MeOut(kind="household", id=household.id, name=household.guardian_name)
-        except ProblemError:
+        except Unauthenticated:
             pass
         row = await load_token(db_session, token, TokenKind.STAFF)
         staff = await db_session.get(StaffMember, row.staff_id)

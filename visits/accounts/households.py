@@ -40,7 +40,7 @@ from visits.db.models import (
     VisitParty,
 )
 from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus
-from visits.errors import ProblemError
+from visits.errors import Conflict, NotFound, Unprocessable
 from visits.notify import reminders
 from visits.settings import Settings
 
@@ -51,14 +51,14 @@ _APPROVAL_MESSAGES = {
 }
 
 
-def _not_found(what: str) -> ProblemError:
-    return ProblemError(404, f"{what}-not-found", f"There is no such {what}.")
+def _household_not_found() -> NotFound:
+    return NotFound("household-not-found", "There is no such household.")
 
 
 async def get_household(session: AsyncSession, who: HouseholdPrincipal) -> Household:
     household = await session.get(Household, who.household_id)
     if household is None:  # erased while the token was in flight
-        raise _not_found("household")
+        raise _household_not_found()
     return household
 
 
@@ -88,7 +88,6 @@ async def update_household(
         record(session, who.actor, "household.update", "household", household.id, changes=changes)
     if "sms_consent" in changes or "language" in changes:
         await reminders.replan_household(session, household.id, settings)
-    await session.commit()
     return household
 
 
@@ -99,7 +98,7 @@ async def own_visitor(
         sa.select(Visitor).where(Visitor.id == visitor_id, Visitor.household_id == who.household_id)
     )
     if visitor is None:
-        raise _not_found("visitor")
+        raise NotFound("visitor-not-found", "There is no such visitor.")
     return visitor
 
 
@@ -166,7 +165,6 @@ async def add_visitor(session: AsyncSession, who: HouseholdPrincipal, data: Visi
     session.add(visitor)
     await session.flush()
     record(session, who.actor, "visitor.create", "visitor", visitor.id)
-    await session.commit()
     return visitor
 
 
@@ -188,7 +186,6 @@ async def update_visitor(
             visitor.id,
             changes={"fields": sorted(changed)},
         )
-    await session.commit()
     return visitor
 
 
@@ -207,19 +204,16 @@ async def remove_visitor(
 ) -> None:
     visitor = await own_visitor(session, who, visitor_id)
     if await _has_upcoming_visits(session, VisitParty.visitor_id == visitor.id):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "visitor-has-visits",
             "This person is booked for an upcoming visit. Cancel it first.",
         )
     record(session, who.actor, "visitor.delete", "visitor", visitor.id)
     await session.delete(visitor)
-    await session.commit()
 
 
-def _not_matched() -> ProblemError:
-    return ProblemError(
-        422,
+def _not_matched() -> Unprocessable:
+    return Unprocessable(
         "prisoner-not-matched",
         "No prisoner matches this facility, prison number and family name. "
         "Please check the details or contact the facility.",
@@ -259,12 +253,11 @@ async def request_approval(
     approval = await _approval(session, visitor.id, prisoner_id)
     if approval is None:
         approval = VisitorApproval(visitor_id=visitor.id, prisoner_id=prisoner_id)
-        session.add(approval)
         try:
-            await session.flush()
+            async with session.begin_nested():
+                session.add(approval)
         except IntegrityError:
             # A parallel request (a double click) stored the same request a moment ago.
-            await session.rollback()
             approval = await _approval(session, visitor_id, prisoner_id)
             if approval is None:
                 raise
@@ -277,7 +270,6 @@ async def request_approval(
             approval.id,
             facility_id=facility_id,
         )
-        await session.commit()
     return approval_out(approval, facility_id)
 
 
@@ -346,8 +338,7 @@ async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:
     no visitor link, only ages and seat needs for statistics."""
     household = await get_household(session, who)
     if await _has_upcoming_visits(session, Visit.household_id == household.id):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "household-has-visits",
             "There are upcoming visits. Cancel them first, then ask for erasure.",
         )
@@ -359,4 +350,3 @@ async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:
     )
     record(session, who.actor, "household.erase", "household", household.id)
     await session.delete(household)  # visitors, approvals, tokens and challenges cascade
-    await session.commit()

@@ -20,7 +20,8 @@ from visits.audit import Actor
 from visits.db.base import utcnow
 from visits.db.models import AuthToken, StaffMember
 from visits.enums import ActorType, Channel, StaffRole, TokenKind
-from visits.errors import ProblemError
+from visits.errors import Forbidden, Unauthenticated
+from visits.i18n import N_
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: record use at most this often
 ALL_ROLES = frozenset(StaffRole)
@@ -65,33 +66,34 @@ class StaffPrincipal:
             held = self.roles_at(facility_id) & allowed
             if held:
                 return sorted(held)[0]
-        raise ProblemError(
-            403,
+        raise Forbidden(
             "forbidden",
-            "Your role does not allow this here. Allowed: "
-            + ", ".join(sorted(r.value for r in allowed))
-            + ".",
+            "Your role does not allow this here. Allowed: %(roles)s.",
+            roles=", ".join(sorted(r.value for r in allowed)),
         )
 
     def actor(self, role: StaffRole) -> Actor:
         return Actor(ActorType.STAFF, str(self.staff_id), role.value, Channel.ONLINE)
 
 
-def _unauthenticated(detail: str) -> ProblemError:
-    return ProblemError(401, "unauthenticated", detail).with_headers(
-        {"WWW-Authenticate": 'Bearer realm="visits"'}
+def _unauthenticated(detail: str) -> Unauthenticated:
+    return Unauthenticated(
+        "unauthenticated", detail, headers={"WWW-Authenticate": 'Bearer realm="visits"'}
     )
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _unauthenticated("Send a bearer token in the Authorization header.")
+        raise _unauthenticated(N_("Send a bearer token in the Authorization header."))
     return token.strip()
 
 
 async def load_token(session: AsyncSession, token: str, kind: TokenKind) -> AuthToken:
-    """The live token of ``kind``, or a 401 problem (the same one for every reason)."""
+    """The live token of ``kind``, or a 401 problem (the same one for every reason).
+
+    Its use is recorded (``last_used_at``, at most every ``LAST_USED_RESOLUTION``) in the
+    caller's transaction: a guard commits its own session, a handler's boundary commits it."""
     row = await session.scalar(
         sa.select(AuthToken).where(AuthToken.token_hash == token_digest(token))
     )
@@ -102,10 +104,11 @@ async def load_token(session: AsyncSession, token: str, kind: TokenKind) -> Auth
         or row.revoked_at is not None
         or (row.expires_at is not None and row.expires_at <= now)
     ):
-        raise _unauthenticated("The token is unknown, expired or revoked. Please sign in again.")
+        raise _unauthenticated(
+            N_("The token is unknown, expired or revoked. Please sign in again.")
+        )
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         row.last_used_at = now
-        await session.commit()
     return row
 
 
@@ -123,7 +126,7 @@ async def staff_principal(session: AsyncSession, row: AuthToken) -> StaffPrincip
     """The member of staff a live staff token belongs to, with their grants (401 if disabled)."""
     staff = await session.get(StaffMember, row.staff_id)
     if staff is None or not staff.is_active:
-        raise _unauthenticated("This account is disabled.")
+        raise _unauthenticated(N_("This account is disabled."))
     return StaffPrincipal(
         staff_id=staff.id,
         token_id=row.id,
@@ -142,14 +145,19 @@ def _session_factory(
 async def household_guard(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """Authenticate before anything else is read from the request (no hints to strangers)."""
+    """Authenticate before anything else is read from the request (no hints to strangers).
+
+    A guard runs before the request's transaction begins, in a short session of its own, and
+    commits the token's use there (its own boundary, whatever the request then does)."""
     async with _session_factory(connection)() as session:
         connection.state.principal = await _household(session, bearer_token(connection))
+        await session.commit()  # the guard's own session: its own boundary
 
 
 async def staff_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     async with _session_factory(connection)() as session:
         connection.state.principal = await _staff(session, bearer_token(connection))
+        await session.commit()  # the guard's own session: its own boundary
 
 
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

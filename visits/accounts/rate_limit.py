@@ -1,4 +1,11 @@
-"""Fixed-window rate limits kept in the database, so that every replica counts together."""
+"""Fixed-window rate limits kept in the database, so that every replica counts together.
+
+A hit is committed at once, in the request's session: one of the named exceptions to "the
+boundary commits", because the count must survive the rollback of the refusal it leads to (a
+wrong code, a wrong password, the 429 itself). So a request counts before it changes anything
+else. (A separate session would not do: on SQLite the request's session holds the write lock
+from its first statement, ``BEGIN IMMEDIATE``, and a second writer would wait for it in vain.)
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.base import utcnow
 from visits.db.models import RateLimitCounter
-from visits.errors import ProblemError
+from visits.errors import TooManyRequests
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,8 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
 
 
 async def hit(session: AsyncSession, limit: Limit, subject: str) -> None:
-    """Count one request for ``subject``; raise a 429 problem once the limit is passed.
-
-    The subject is hashed, so addresses do not sit in the table. The caller commits (the count
-    must stay even when the request then fails).
-    """
+    """Count one request for ``subject`` and commit the count; raise a 429 problem once the
+    limit is passed. The subject is hashed, so addresses do not sit in the table."""
     now = utcnow()
     start = _window_start(now, limit.window)
     key = f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
@@ -80,14 +84,15 @@ async def hit(session: AsyncSession, limit: Limit, subject: str) -> None:
         .returning(RateLimitCounter.hits)
     )
     hits = (await session.execute(statement)).scalar_one()
+    await session.commit()  # named exception: the count survives the refusal (module docstring)
     if hits > limit.hits:
         retry_after = int((start + limit.window - now).total_seconds()) + 1
-        raise ProblemError(
-            429,
+        raise TooManyRequests(
             "rate-limited",
             "Too many attempts. Please wait a little and try again.",
             extra={"retry_after_seconds": retry_after},
-        ).with_headers({"Retry-After": str(retry_after)})
+            headers={"Retry-After": str(retry_after)},
+        )
 
 
 async def prune(session: AsyncSession, older_than: timedelta = timedelta(days=1)) -> int:

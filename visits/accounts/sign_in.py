@@ -1,20 +1,24 @@
 """Household sign-up and passwordless sign-in with one-time codes; staff sign-in.
 
 No enumeration: asking for a code, or signing up with an address that is taken, answers exactly
-as for a new address. A code is sent only to an existing household; for any other address a
-challenge is stored that no code can satisfy.
+as for a new address. A code is sent only to an existing household, once the challenge it answers
+is committed (after the response); for any other address a challenge is stored that no code can
+satisfy.
+
+Failed attempts are counted in commits of their own (``rate_limit.hit``, a code's attempts, a
+failed staff sign-in's audit record): they must survive the rollback of the refusal they lead
+to. Everything else is committed by the request's boundary.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
 import sqlalchemy as sa
-import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,37 +26,50 @@ from visits.accounts import rate_limit, tokens
 from visits.accounts.schemas import ChallengeOut, CodeRequestIn, SignUpIn, TokenOut
 from visits.accounts.secrets import code_digest, new_code, same_digest, verify_password
 from visits.audit import Actor, record
+from visits.channels import OutgoingMessage
 from visits.db.base import utcnow
 from visits.db.models import Household, SignInChallenge, StaffMember
+from visits.db.transaction import EffectContext, after_commit
 from visits.enums import ActorType, Channel, ContactChannel, TokenKind
-from visits.errors import ProblemError
-from visits.notify.channels import NotificationChannel, OutgoingMessage
+from visits.errors import Unauthenticated
+from visits.i18n import N_, translate
 from visits.validation import field_error, invalid_body, normalise_email, normalise_mobile
-
-log = structlog.get_logger(__name__)
 
 MAX_CODE_ATTEMPTS = 5
 # normalise_email lets control characters other than whitespace through; a NUL would reach
 # the database (PostgreSQL refuses it: a 500) and other controls an e-mail header.
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 BEARER: Final = "Bearer"  # the token type
-_SENT = {
-    "en": "If the address belongs to a household, a sign-in code is on its way.",
-    "de": "Wenn die Adresse zu einem Haushalt gehört, ist ein Anmeldecode unterwegs.",
-}
-_CODE_TEXT = {
-    "en": (
-        "Your visits sign-in code",
-        "Your sign-in code is {code}. It is valid for {minutes} minutes.",
-    ),
-    "de": ("Ihr Anmeldecode", "Ihr Anmeldecode lautet {code}. Er ist {minutes} Minuten gültig."),
-}
+_SENT = N_("If the address belongs to a household, a sign-in code is on its way.")
+_CODE_SUBJECT = N_("Your visits sign-in code")
+_CODE_TEXT = N_("Your sign-in code is %(code)s. It is valid for %(minutes)s minutes.")
 
 
 @dataclass(frozen=True)
 class Contact:
     channel: ContactChannel
     address: str  # normalised e-mail or E.164
+
+
+@dataclass(frozen=True)
+class SignInCode:
+    """An after-commit effect: send a household the code of a challenge, in its language."""
+
+    contact: Contact
+    language: str
+    code: str = field(repr=False)
+    minutes: int
+
+    async def deliver(self, context: EffectContext) -> None:
+        await context.notifier.send(
+            OutgoingMessage(
+                channel=self.contact.channel,
+                to=self.contact.address,
+                subject=translate(self.language, _CODE_SUBJECT),
+                text=translate(self.language, _CODE_TEXT, code=self.code, minutes=self.minutes),
+                purpose="sign_in_code",
+            )
+        )
 
 
 def has_controls(text: str) -> bool:
@@ -90,9 +107,8 @@ async def _find_household(session: AsyncSession, contact: Contact) -> Household 
     return await session.scalar(sa.select(Household).where(column == contact.address))
 
 
-async def _challenge(
+def _challenge(
     session: AsyncSession,
-    notifier: NotificationChannel,
     contact: Contact,
     household: Household | None,
     minutes: int,
@@ -108,32 +124,18 @@ async def _challenge(
         expires_at=utcnow() + timedelta(minutes=minutes),
     )
     session.add(challenge)
-    await session.commit()
     if household is not None:
-        subject, text = _CODE_TEXT[household.language.value]
-        try:
-            await notifier.send(
-                OutgoingMessage(
-                    channel=contact.channel,
-                    to=contact.address,
-                    subject=subject,
-                    text=text.format(code=code, minutes=minutes),
-                    purpose="sign_in_code",
-                )
-            )
-        except Exception:
-            log.exception("sign_in_code_not_sent", challenge_id=str(challenge_id))
+        after_commit(session, SignInCode(contact, household.language.value, code, minutes))
     return ChallengeOut(
         challenge_id=challenge_id,
         channel=contact.channel,
         expires_at=challenge.expires_at,
-        message=_SENT.get(language, _SENT["en"]),
+        message=translate(language, _SENT),
     )
 
 
 async def sign_up(
     session: AsyncSession,
-    notifier: NotificationChannel,
     data: SignUpIn,
     client: str,
     minutes: int,
@@ -144,7 +146,6 @@ async def sign_up(
     contact = contact or Contact(ContactChannel.EMAIL, email or "")
     await rate_limit.hit(session, rate_limit.CODE_PER_CLIENT, client)
     await rate_limit.hit(session, rate_limit.CODE_PER_ADDRESS, contact.address)
-    await session.commit()
     household = await _find_household(session, contact)
     if household is None:
         household = Household(
@@ -154,13 +155,12 @@ async def sign_up(
             language=data.language,
             sms_consent=data.sms_consent and phone is not None,
         )
-        session.add(household)
         try:
-            await session.flush()
+            async with session.begin_nested():
+                session.add(household)
         except IntegrityError:
             # The other address is taken by another household: answer as if all went well.
-            await session.rollback()
-            return await _challenge(session, notifier, contact, None, minutes, data.language)
+            return _challenge(session, contact, None, minutes, data.language)
         record(
             session,
             Actor(ActorType.HOUSEHOLD, str(household.id), None, Channel.ONLINE),
@@ -168,12 +168,11 @@ async def sign_up(
             "household",
             household.id,
         )
-    return await _challenge(session, notifier, contact, household, minutes, data.language)
+    return _challenge(session, contact, household, minutes, data.language)
 
 
 async def request_code(
     session: AsyncSession,
-    notifier: NotificationChannel,
     data: CodeRequestIn,
     client: str,
     minutes: int,
@@ -185,14 +184,13 @@ async def request_code(
     )
     await rate_limit.hit(session, rate_limit.CODE_PER_CLIENT, client)
     await rate_limit.hit(session, rate_limit.CODE_PER_ADDRESS, contact.address)
-    await session.commit()
     household = await _find_household(session, contact)
-    return await _challenge(session, notifier, contact, household, minutes, language)
+    return _challenge(session, contact, household, minutes, language)
 
 
-def _invalid_code() -> ProblemError:
-    return ProblemError(
-        401, "invalid-code", "The code is wrong, expired or already used. Ask for a new code."
+def _invalid_code() -> Unauthenticated:
+    return Unauthenticated(
+        "invalid-code", "The code is wrong, expired or already used. Ask for a new code."
     )
 
 
@@ -206,7 +204,6 @@ async def verify_code(
     """Exchange a code for a household token. Codes expire, are single-use and allow
     ``MAX_CODE_ATTEMPTS`` tries; every failure gets the same answer."""
     await rate_limit.hit(session, rate_limit.VERIFY_PER_CLIENT, client)
-    await session.commit()
     now = utcnow()
     # Count the attempt first and atomically, so parallel guesses cannot exceed the limit.
     claimed = await session.execute(
@@ -221,7 +218,7 @@ async def verify_code(
         .returning(SignInChallenge.household_id, SignInChallenge.code_hash)
     )
     row = claimed.first()
-    await session.commit()
+    await session.commit()  # named exception: the attempt counts even when the code is wrong
     if row is None or row.household_id is None:
         raise _invalid_code()
     if not same_digest(row.code_hash, code_digest(str(challenge_id), code)):
@@ -233,7 +230,6 @@ async def verify_code(
         .returning(SignInChallenge.id)
     )
     if used.first() is None:  # a parallel request used it a moment ago
-        await session.rollback()
         raise _invalid_code()
     token, token_row = tokens.issue(
         session, TokenKind.HOUSEHOLD, household_id=row.household_id, lifetime=lifetime
@@ -245,7 +241,6 @@ async def verify_code(
         "household",
         row.household_id,
     )
-    await session.commit()
     assert token_row.expires_at is not None
     return TokenOut(token=token, token_type=BEARER, expires_at=token_row.expires_at)
 
@@ -256,7 +251,6 @@ async def staff_sign_in(
     address = email.strip().lower()
     await rate_limit.hit(session, rate_limit.STAFF_PER_CLIENT, client)
     await rate_limit.hit(session, rate_limit.STAFF_PER_EMAIL, address)
-    await session.commit()
     staff = (
         None
         if has_controls(address)  # no such address can exist; PostgreSQL would refuse a NUL
@@ -272,8 +266,8 @@ async def staff_sign_in(
                 "staff_member",
                 staff.id,
             )
-            await session.commit()
-        raise ProblemError(401, "invalid-credentials", "The e-mail address or password is wrong.")
+            await session.commit()  # named exception: the failed attempt stays audited
+        raise Unauthenticated("invalid-credentials", "The e-mail address or password is wrong.")
     staff.last_sign_in_at = utcnow()
     token, row = tokens.issue(session, TokenKind.STAFF, staff_id=staff.id, lifetime=lifetime)
     record(
@@ -283,6 +277,5 @@ async def staff_sign_in(
         "staff_member",
         staff.id,
     )
-    await session.commit()
     assert row.expires_at is not None
     return TokenOut(token=token, token_type=BEARER, expires_at=row.expires_at)

@@ -14,7 +14,7 @@ from visits.accounts.secrets import hash_password
 from visits.accounts.sign_in import email_address
 from visits.audit import Actor, record
 from visits.db.models import Facility, StaffGrant, StaffMember
-from visits.errors import ProblemError
+from visits.errors import Conflict, NotFound
 from visits.validation import field_error, invalid_body
 
 
@@ -63,8 +63,8 @@ def _grants_summary(grants: list[GrantIO]) -> list[str]:
     return sorted(f"{g.role.value}@{g.facility_id or '*'}" for g in grants)
 
 
-def _staff_exists() -> ProblemError:
-    return ProblemError(409, "staff-exists", "A staff account with this e-mail exists.")
+def _staff_exists() -> Conflict:
+    return Conflict("staff-exists", "A staff account with this e-mail exists.")
 
 
 async def _staff_id(session: AsyncSession, email: str) -> uuid.UUID | None:
@@ -85,12 +85,11 @@ async def create_staff(session: AsyncSession, data: StaffCreateIn, actor: Actor)
         password_hash=hash_password(data.password),
         grants=_grant_rows(data.grants),
     )
-    session.add(staff)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            session.add(staff)
     except IntegrityError:
         # Created by a parallel request since the check above (the unique constraint saw it).
-        await session.rollback()
         if await _staff_id(session, email):
             raise _staff_exists() from None
         raise
@@ -102,14 +101,13 @@ async def create_staff(session: AsyncSession, data: StaffCreateIn, actor: Actor)
         staff.id,
         changes={"email": email, "name": data.name, "grants": _grants_summary(data.grants)},
     )
-    await session.commit()
     return staff
 
 
 async def get_staff(session: AsyncSession, staff_id: uuid.UUID) -> StaffMember:
     staff = await session.get(StaffMember, staff_id)
     if staff is None:
-        raise ProblemError(404, "staff-not-found", "There is no such staff account.")
+        raise NotFound("staff-not-found", "There is no such staff account.")
     return staff
 
 
@@ -144,7 +142,7 @@ async def update_staff(
             changes=changes,
             reason=data.reason,
         )
-    await session.commit()
+    await session.flush()
     await session.refresh(staff, ["grants"])
     return staff
 

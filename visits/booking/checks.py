@@ -1,4 +1,8 @@
-"""Dry-run checks and slot listings annotated for a party: what fits, what warns, and why not."""
+"""Dry-run checks and slot listings annotated for a party: what fits, what warns, and why not.
+
+Nothing here commits: the only write, releasing holds that ran out, is committed by the
+request's boundary with the listing.
+"""
 
 from __future__ import annotations
 
@@ -13,19 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.booking.facts import judge, load_visitors
 from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
 from visits.booking.service import expire_holds
+from visits.dates import DEFAULT_SLOT_DAYS, date_problems, range_problems
 from visits.db.models import Facility, Prisoner, Visitor, VisitorApproval
 from visits.enums import ApprovalStatus, BookableBy
-from visits.errors import ProblemError, invalid_parameters
+from visits.errors import Invalid, NotFound, invalid_parameters
 from visits.facilities import queries
-from visits.facilities.controllers import (
-    DEFAULT_SLOT_DAYS,
-    date_problems,
-    range_problems,
-)
 from visits.rules.decision import Outcome
 
 
-def parameter_problem(name: str, detail: str) -> ProblemError:
+def parameter_problem(name: str, detail: str) -> Invalid:
     return invalid_parameters([{"name": name, "in": "query", "detail": detail}])
 
 
@@ -72,7 +72,7 @@ async def visitable_prisoner(
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "prisoner-not-found", "There is no such prisoner to visit.")
+        raise NotFound("prisoner-not-found", "There is no such prisoner to visit.")
     return row[0], row[1]
 
 
@@ -124,10 +124,10 @@ async def annotated_slots(
     offset: int,
     language: str,
 ) -> tuple[list[AnnotatedSlot], int]:
-    """The public slot listing, each slot judged for this party (family view of the reasons)."""
+    """The public slot listing, each slot judged for this party (family view of the reasons).
+    Holds that ran out give their capacity back first; the request's boundary commits that."""
     visitors = await load_visitors(session, visitor_ids, household_id)
-    if await expire_holds(session):  # expired holds give their capacity back first
-        await session.commit()
+    await expire_holds(session)
     rows, total = await queries.list_public_slots(session, criteria, limit=limit, offset=offset)
     items = []
     for row in rows:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
@@ -18,14 +20,20 @@ from visits.accounts.principals import (
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
     STAFF_DEPENDENCIES,
-    HouseholdPrincipal,
     HouseholdUser,
-    StaffPrincipal,
     StaffUser,
     household_guard,
     staff_guard,
 )
 from visits.booking import checks, idempotency, service, staff_actions
+from visits.booking.dependencies import (
+    HOUSEHOLD_CALLER,
+    CallersVisit,
+    RequestCaller,
+    household_visit,
+    staff_caller,
+    staff_visit,
+)
 from visits.booking.presenters import visit_out
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import (
@@ -44,22 +52,21 @@ from visits.booking.schemas import (
     VisitOut,
     VisitPage,
 )
-from visits.calendar.mail import mail_invite_after
+from visits.dates import DEFAULT_SLOT_DAYS, DateFrom, DateTo, date_problems, range_problems
 from visits.db.models import Household, Slot, Visit
-from visits.dependencies import AppSettings, DbSession, Notifier
-from visits.enums import Channel, RoomFeature, StaffRole, VisitStatus, VisitType
-from visits.errors import ProblemError
+from visits.dependencies import AppSettings, DbSession
+from visits.enums import Channel, RoomFeature, VisitStatus, VisitType
+from visits.errors import NotFound, invalid_parameters
 from visits.facilities import queries
-from visits.facilities.controllers import DateFrom, DateTo
+from visits.facilities.presenters import slot_out
+from visits.facilities.schemas.public import SlotPage
 from visits.i18n import negotiate_language
-from visits.notify.channels import NotificationChannel
-from visits.notify.notices import notify_household
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
+from visits.rules.catalogue import RuleId
 from visits.settings import Settings
 from visits.validation import parse_body
 
-VisitId = FromPath[uuid.UUID]
 IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
@@ -101,27 +108,6 @@ HOUSEHOLD = "2e4d6f80-1a3b-4c5d-9e7f-0a1b2c3d4e5f"
 PARTY_EXAMPLE = {"prisoner_id": PRISONER, "slot_id": SLOT, "visitor_ids": [ADULT, CHILD]}
 
 
-def _household_caller(request: Request[Any, Any, Any], who: HouseholdPrincipal) -> service.Caller:
-    return service.Caller(
-        actor=who.actor, household_id=who.household_id, language=negotiate_language(request)
-    )
-
-
-def _staff_caller(
-    request: Request[Any, Any, Any],
-    staff: StaffPrincipal,
-    facility_id: uuid.UUID,
-    allowed: frozenset[StaffRole],
-) -> service.Caller:
-    role = staff.role_for(facility_id, allowed)
-    return service.Caller(
-        actor=staff.actor(role),
-        staff_role=role,
-        staff_name=staff.name,
-        language=negotiate_language(request),
-    )
-
-
 async def _out(
     session: AsyncSession, visit: Visit, caller: service.Caller, settings: Settings
 ) -> VisitOut:
@@ -137,7 +123,7 @@ async def _out(
 class HouseholdVisitController(Controller):
     path = "/api/v1/household"
     tags = ["Household: visits"]
-    dependencies = HOUSEHOLD_DEPENDENCIES
+    dependencies = {**HOUSEHOLD_DEPENDENCIES, **HOUSEHOLD_CALLER}
     guards = [household_guard]
     security = BEARER_SECURITY
 
@@ -271,6 +257,7 @@ class HouseholdVisitController(Controller):
         request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
+        caller: RequestCaller,
         settings: AppSettings,
         data: Annotated[
             SkipValidation[HoldIn],
@@ -296,7 +283,6 @@ class HouseholdVisitController(Controller):
         Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(HoldIn, data)
-        caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
             visit, _ = await service.hold(
@@ -332,14 +318,15 @@ class HouseholdVisitController(Controller):
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
+        dependencies=household_visit(lock=True),
     )
     async def confirm(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        household: HouseholdUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[VisitOut]:
         """Confirms a held visit of the household. Every rule is checked again.
@@ -350,24 +337,20 @@ class HouseholdVisitController(Controller):
         answers 409 `hold-expired` (choose the slot again). No body. Send an `Idempotency-Key`
         to retry safely.
         """
-        caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
-            visit, _ = await service.confirm(
+            await service.confirm(
                 db_session,
                 caller,
-                visit_id,
-                request_mode_reason="facility takes requests only",
+                visit,
                 settings=settings,
             )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, {}, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        return response
 
     @post(
         "/visits/{visit_id:uuid}/cancel",
@@ -382,14 +365,15 @@ class HouseholdVisitController(Controller):
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
+        dependencies=household_visit(lock=True),
     )
     async def cancel(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        household: HouseholdUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[CancelIn],
             Body(
@@ -409,13 +393,12 @@ class HouseholdVisitController(Controller):
         cancelled (SEQUENCE goes up). Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(CancelIn, data)
-        caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
-            visit = await service.cancel(
+            await service.cancel(
                 db_session,
                 caller,
-                visit_id,
+                visit,
                 reason=body.reason,
                 cutoff_hours=settings.cancel_cutoff_hours,
                 settings=settings,
@@ -423,11 +406,9 @@ class HouseholdVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        return response
 
     @post(
         "/visits/{visit_id:uuid}/reschedule",
@@ -446,14 +427,15 @@ class HouseholdVisitController(Controller):
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
+        dependencies=household_visit(lock=True),
     )
     async def reschedule(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        household: HouseholdUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[RescheduleIn],
             Body(examples=[Example(summary="Another slot", value={"slot_id": SLOT})]),
@@ -468,20 +450,15 @@ class HouseholdVisitController(Controller):
         SEQUENCE goes up. Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(RescheduleIn, data)
-        caller = _household_caller(request, household)
 
         async def operation() -> tuple[int, Any]:
-            visit, _ = await service.reschedule(
-                db_session, caller, visit_id, body.slot_id, settings=settings
-            )
+            await service.reschedule(db_session, caller, visit, body.slot_id, settings=settings)
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        return response
 
     @get(
         "/visits",
@@ -490,16 +467,15 @@ class HouseholdVisitController(Controller):
     )
     async def list_visits(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
+        caller: RequestCaller,
         settings: AppSettings,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> VisitPage:
         """Every visit of the household in every state, latest first, with the rule results
         in the family view. Paginated with `limit` and `offset`."""
-        caller = _household_caller(request, household)
         condition = Visit.household_id == household.household_id
         total = await db_session.scalar(
             sa.select(sa.func.count()).select_from(Visit).where(condition)
@@ -520,50 +496,18 @@ class HouseholdVisitController(Controller):
         summary="One visit",
         response_description="The visit.",
         responses=problems("visit-not-found"),
+        dependencies=household_visit(lock=False),
     )
     async def get_visit(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
-        household: HouseholdUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
     ) -> VisitOut:
         """One visit of the household; another household's visit answers 404 as if it did not
         exist."""
-        caller = _household_caller(request, household)
-        visit = await service.own_visit(db_session, visit_id, caller)
         return await _out(db_session, visit, caller, settings)
-
-
-async def _staff_visit(
-    request: Request[Any, Any, Any],
-    session: AsyncSession,
-    staff: StaffPrincipal,
-    visit_id: uuid.UUID,
-    allowed: frozenset[StaffRole],
-    *,
-    lock: bool = True,
-) -> tuple[Visit, service.Caller]:
-    """The visit (locked for a change) and the caller in a role allowed at its facility."""
-    statement = sa.select(Visit).where(Visit.id == visit_id)
-    visit = await session.scalar(statement.with_for_update() if lock else statement)
-    if visit is None:
-        raise ProblemError(404, "visit-not-found", "There is no such visit.")
-    return visit, _staff_caller(request, staff, visit.facility_id, allowed)
-
-
-async def _tell_household(
-    session: AsyncSession,
-    notifier: NotificationChannel,
-    response: Response[Any],
-    visit: Visit,
-    notice: str,
-    reason: str,
-) -> None:
-    """After a staff decision took effect (not on a replay): tell the family."""
-    if response.status_code == 200 and idempotency.REPLAYED_HEADER not in response.headers:
-        await notify_household(session, notifier, visit, notice, reason)
 
 
 class StaffVisitController(Controller):
@@ -600,7 +544,7 @@ class StaffVisitController(Controller):
         body = parse_body(CheckIn, data)
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
-            raise ProblemError(404, "slot-not-found", "There is no such slot.")
+            raise NotFound("slot-not-found", "There is no such slot.")
         staff.role_for(slot.facility_id, ANY_ROLE)
         return await checks.check(
             db_session,
@@ -650,7 +594,7 @@ class StaffVisitController(Controller):
                             "visitor_ids": [CHILD],
                             "overrides": [
                                 {
-                                    "rule_id": "CF-01",
+                                    "rule_id": RuleId.CF_01.value,
                                     "reason": "Escorted by the youth office (accredited).",
                                 }
                             ],
@@ -674,10 +618,10 @@ class StaffVisitController(Controller):
         body = parse_body(StaffBookIn, data)
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
-            raise ProblemError(404, "slot-not-found", "There is no such slot.")
-        caller = _staff_caller(request, staff, slot.facility_id, BOOKING_ROLES)
+            raise NotFound("slot-not-found", "There is no such slot.")
+        caller = staff_caller(staff, slot.facility_id, BOOKING_ROLES, negotiate_language(request))
         if await db_session.get(Household, body.household_id) is None:
-            raise ProblemError(404, "household-not-found", "There is no such household.")
+            raise NotFound("household-not-found", "There is no such household.")
 
         async def operation() -> tuple[int, Any]:
             visit = await staff_actions.book_for_household(
@@ -694,11 +638,9 @@ class StaffVisitController(Controller):
             )
             return 201, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        return response
 
     @get(
         "/facilities/{facility_id:uuid}/visits",
@@ -729,9 +671,11 @@ class StaffVisitController(Controller):
         caller holds no role answers 403, whether or not it exists. `needs_review=true` is the
         review queue. Paginated with `limit` and `offset`.
         """
-        caller = _staff_caller(request, staff, facility_id, ANY_ROLE)
+        caller = staff_caller(staff, facility_id, ANY_ROLE, negotiate_language(request))
         if await queries.get_facility(db_session, facility_id) is None:
-            raise ProblemError(404, "facility-not-found", f"There is no facility {facility_id}.")
+            raise NotFound(
+                "facility-not-found", "There is no facility %(id)s.", id=str(facility_id)
+            )
         statement = sa.select(Visit).where(Visit.facility_id == facility_id)
         if status is not None:
             statement = statement.where(Visit.status == status)
@@ -752,21 +696,18 @@ class StaffVisitController(Controller):
         summary="One visit with every rule result",
         response_description="The visit (staff view).",
         responses=problems("visit-not-found"),
+        dependencies=staff_visit(ANY_ROLE, lock=False),
     )
     async def get_visit(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
-        staff: StaffUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
     ) -> VisitOut:
         """One visit with every rule result in the staff view, its review reason and the
         role that may override each failed rule. For any staff role at the visit's facility
         (admins: every facility)."""
-        visit, caller = await _staff_visit(
-            request, db_session, staff, visit_id, ANY_ROLE, lock=False
-        )
         return await _out(db_session, visit, caller, settings)
 
     @post(
@@ -784,15 +725,15 @@ class StaffVisitController(Controller):
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
+        dependencies=staff_visit(REVIEW_ROLES, lock=True),
     )
     async def decide(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        staff: StaffUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        notifier: Notifier,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[ReviewDecisionIn],
             Body(
@@ -821,7 +762,6 @@ class StaffVisitController(Controller):
         Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(ReviewDecisionIn, data)
-        visit, caller = await _staff_visit(request, db_session, staff, visit_id, REVIEW_ROLES)
 
         async def operation() -> tuple[int, Any]:
             await service.decide_request(
@@ -835,13 +775,9 @@ class StaffVisitController(Controller):
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        notice = "confirmed" if body.decision == "approve" else "rejected"
-        await _tell_household(db_session, notifier, response, visit, notice, body.reason)
-        return response
 
     @post(
         "/visits/{visit_id:uuid}/overrides",
@@ -849,14 +785,15 @@ class StaffVisitController(Controller):
         summary="Override a failed HARD rule for this visit (the role the rule names)",
         response_description="The visit with the override.",
         responses=problems("invalid-body", "visit-not-found", "nothing-to-override"),
+        dependencies=staff_visit(ANY_ROLE, lock=True),
     )
     async def override(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
         staff: StaffUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[OverrideIn],
             Body(
@@ -864,7 +801,7 @@ class StaffVisitController(Controller):
                     Example(
                         summary="Set aside the adult rule",
                         value={
-                            "rule_id": "CF-01",
+                            "rule_id": RuleId.CF_01.value,
                             "reason": "Escorted by the youth office (accredited).",
                         },
                     )
@@ -881,12 +818,11 @@ class StaffVisitController(Controller):
         `nothing-to-override`. Audited; overriding the same rule twice keeps one override.
         """
         body = parse_body(OverrideIn, data)
-        visit, caller = await _staff_visit(request, db_session, staff, visit_id, ANY_ROLE)
-        caller = await staff_actions.override_rule(
+        in_role = await staff_actions.override_rule(
             db_session, staff, visit, body.rule_id, body.reason, language=caller.language
         )
-        await db_session.commit()
-        return await _out(db_session, visit, caller, settings)
+        await db_session.flush()
+        return await _out(db_session, visit, in_role, settings)
 
     @post(
         "/visits/{visit_id:uuid}/attendance",
@@ -894,14 +830,14 @@ class StaffVisitController(Controller):
         summary="Record attended or no-show",
         response_description="The visit, attended or no-show.",
         responses=problems("invalid-body", "visit-not-found", "not-confirmed", "not-started"),
+        dependencies=staff_visit(BOOKING_ROLES, lock=True),
     )
     async def attendance(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
-        staff: StaffUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[AttendanceIn],
             Body(
@@ -916,11 +852,10 @@ class StaffVisitController(Controller):
         before). For visits officers and visits managers of the visit's facility (admins:
         every facility)."""
         body = parse_body(AttendanceIn, data)
-        visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
         await service.mark_attendance(
             db_session, caller, visit, body.outcome == "attended", settings=settings
         )
-        await db_session.commit()
+        await db_session.flush()
         return await _out(db_session, visit, caller, settings)
 
     @post(
@@ -930,15 +865,15 @@ class StaffVisitController(Controller):
         response_description="The cancelled visit.",
         responses=problems("invalid-body", "visit-not-found", "not-cancellable", *KEY_PROBLEMS),
         response_headers=REPLAYED,
+        dependencies=staff_visit(BOOKING_ROLES, lock=True),
     )
     async def cancel(
         self,
         request: Request[Any, Any, Any],
         db_session: DbSession,
-        staff: StaffUser,
+        caller: RequestCaller,
+        visit: CallersVisit,
         settings: AppSettings,
-        notifier: Notifier,
-        visit_id: VisitId,
         data: Annotated[
             SkipValidation[StaffCancelIn],
             Body(
@@ -960,18 +895,84 @@ class StaffVisitController(Controller):
         facility). Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(StaffCancelIn, data)
-        visit, caller = await _staff_visit(request, db_session, staff, visit_id, BOOKING_ROLES)
 
         async def operation() -> tuple[int, Any]:
             await service.cancel(
-                db_session, caller, visit.id, reason=body.reason, cutoff_hours=0, settings=settings
+                db_session, caller, visit, reason=body.reason, cutoff_hours=0, settings=settings
             )
             await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
-        response = await idempotency.run(
+        return await idempotency.run(
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
-        await mail_invite_after(db_session, settings, response)
-        await _tell_household(db_session, notifier, response, visit, "cancelled", body.reason)
-        return response
+
+
+class SlotController(Controller):
+    path = "/api/v1/slots"
+    tags = ["Slots"]
+
+    @get(
+        "/",
+        summary="List bookable slots with remaining capacity",
+        responses=problems("facility-not-found"),
+    )
+    async def list_slots(
+        self,
+        db_session: DbSession,
+        facility_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(description="Only this facility; its local dates apply."),
+        ] = None,
+        room_id: Annotated[uuid.UUID | None, QueryParameter(description="Only this room.")] = None,
+        visit_type: Annotated[
+            VisitType | None, QueryParameter(description="Only this type of visit.")
+        ] = None,
+        feature: Annotated[
+            RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
+        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> SlotPage:
+        """Open slots the public may book that have not started, in time order, with what is
+        left of their capacity. Public: no sign-in needed.
+
+        Dates are local dates of the slot's facility. Without `facility_id`, "today" is the
+        date in UTC. A range that is backwards, longer than 92 days or outside the supported
+        years answers 400 `invalid-parameters` naming the parameter; an unknown `facility_id`
+        answers 404 `facility-not-found`. Signed-in households get the same slots judged for
+        their party from `GET /api/v1/household/slots`."""
+        zone = ZoneInfo("UTC")
+        if facility_id is not None:
+            facility = await queries.get_facility(db_session, facility_id)
+            if facility is None:
+                raise NotFound(
+                    "facility-not-found",
+                    "There is no facility %(facility_id)s.",
+                    facility_id=facility_id,
+                )
+            zone = ZoneInfo(facility.timezone)
+        wrong = date_problems(**{"from": date_from, "to": date_to})
+        if wrong:
+            raise invalid_parameters(wrong)
+        start = date_from or datetime.now(UTC).astimezone(zone).date()
+        end = date_to or start + timedelta(days=DEFAULT_SLOT_DAYS - 1)
+        wrong = range_problems(start, end, "from", "to")
+        if wrong:
+            raise invalid_parameters(wrong)
+        # Holds that ran out give their capacity back before anyone reads the counters.
+        await service.expire_holds(db_session)
+        criteria = queries.SlotFilter(
+            date_from=start,
+            date_to=end,
+            facility_id=facility_id,
+            room_id=room_id,
+            visit_type=visit_type,
+            room_feature=feature.value if feature else None,
+        )
+        rows, total = await queries.list_public_slots(
+            db_session, criteria, limit=limit, offset=offset
+        )
+        return Page([slot_out(r) for r in rows], total, limit, offset)

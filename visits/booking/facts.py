@@ -29,7 +29,7 @@ from visits.enums import (
     RoomFeature,
     VisitStatus,
 )
-from visits.errors import ProblemError
+from visits.errors import NotFound, Unprocessable
 from visits.rules.ages import age_on
 from visits.rules.allowances import entitlement_window, ledger_for
 from visits.rules.decision import Decision, Override, decide
@@ -45,7 +45,7 @@ from visits.rules.model import (
     VisitWish,
 )
 from visits.rules.party import Usage, party_usage
-from visits.rules.profiles import Profile, load_profile
+from visits.rules.profiles import Profile
 
 COUNTED_STATES = (
     VisitStatus.HELD,
@@ -53,17 +53,6 @@ COUNTED_STATES = (
     VisitStatus.CONFIRMED,
     VisitStatus.ATTENDED,
 )
-
-
-def facility_profile(facility: Facility) -> Profile:
-    """The facility's rule profile with its overrides; the booking window comes from the
-    facility's own columns, which staff edit with the facility."""
-    overrides = {
-        **facility.rule_overrides,
-        "min_notice_hours": facility.min_notice_hours,
-        "max_days_ahead": facility.max_days_ahead,
-    }
-    return load_profile(facility.rule_profile, overrides)
 
 
 @dataclass(frozen=True)
@@ -186,7 +175,7 @@ async def load_visitors(
 ) -> list[Visitor]:
     """The party's visitors, all of one household (the caller's, for a household)."""
     if not visitor_ids or len(set(visitor_ids)) != len(visitor_ids):
-        raise ProblemError(422, "invalid-party", "Name each visitor once, at least one.")
+        raise Unprocessable("invalid-party", "Name each visitor once, at least one.")
     rows = list(await session.scalars(sa.select(Visitor).where(Visitor.id.in_(list(visitor_ids)))))
     households = {v.household_id for v in rows}
     if (
@@ -194,7 +183,7 @@ async def load_visitors(
         or len(households) != 1
         or (household_id is not None and households != {household_id})
     ):
-        raise ProblemError(404, "visitor-not-found", "There is no such visitor in the household.")
+        raise NotFound("visitor-not-found", "There is no such visitor in the household.")
     return sorted(rows, key=lambda v: v.birth_date)
 
 
@@ -221,15 +210,15 @@ async def judge(
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "slot-not-found", "There is no such slot.")
+        raise NotFound("slot-not-found", "There is no such slot.")
     slot, room, facility = row
     prisoner = await session.get(Prisoner, prisoner_id)
     if prisoner is None or prisoner.facility_id != facility.id or prisoner.released_on is not None:
-        raise ProblemError(
-            422, "prisoner-not-at-facility", "The prisoner is not at the facility of this slot."
+        raise Unprocessable(
+            "prisoner-not-at-facility", "The prisoner is not at the facility of this slot."
         )
     zone = ZoneInfo(facility.timezone)
-    profile = facility_profile(facility)
+    profile = facility.profile()
     # Local on the facility's wall clock, each with its own offset; the rules compare them in UTC.
     start, end = on_wall(slot.starts_at, zone), on_wall(slot.ends_at, zone)
     visit_day = start.date()

@@ -1,5 +1,10 @@
 """``Idempotency-Key``: a retried POST returns the first answer and changes nothing.
 
+Without a key the operation just runs: the request's boundary commits it. With a key, this
+wrapper is a named exception to "only the boundary commits" (``visits.db.transaction``): it
+commits the change with its record, and a refusal with its record, so that a retry with the
+same key gets the same answer even though the refusal rolls the request back.
+
 The record is inserted before the change and committed with it, so either both exist or
 neither. Its primary key (caller, key) is the claim: a concurrent request with the same key
 blocks on the uncommitted row (PostgreSQL) or on the write lock every transaction takes at
@@ -11,7 +16,8 @@ is undone while the record, and with it the claim, stays; the refusal is stored 
 record and committed. Releasing the claim between the refusal and its record (a full rollback,
 then a new insert) let a concurrent request claim the key in between: both committed a record
 and one of them failed with a unique violation (a 500). Server errors roll everything back,
-record included, so they can be retried.
+record included, so they can be retried. A replay runs no operation, so it registers no
+after-commit effect: nothing is mailed twice.
 """
 
 from __future__ import annotations
@@ -28,7 +34,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.models import IdempotencyRecord
-from visits.errors import PROBLEM_MEDIA_TYPE, ProblemError, problem_body
+from visits.db.transaction import discard_effects
+from visits.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Conflict,
+    DomainError,
+    Invalid,
+    Unprocessable,
+    problem_body,
+)
 
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -39,17 +53,14 @@ def fingerprint(request: Request[Any, Any, Any], body: object) -> str:
     return hashlib.sha256(f"{request.method} {request.url.path} {canonical}".encode()).hexdigest()
 
 
-def _in_progress() -> ProblemError:
-    return ProblemError(
-        409, "request-in-progress", "The first request with this key is still running."
-    )
+def _in_progress() -> Conflict:
+    return Conflict("request-in-progress", "The first request with this key is still running.")
 
 
 def _replay(record: IdempotencyRecord, request_print: str) -> Response[Any]:
     """The stored answer, if the record is of this very request."""
     if record.fingerprint != request_print:
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "idempotency-key-reused",
             "This Idempotency-Key was used for a different request. Use a new key.",
         )
@@ -68,10 +79,10 @@ def _checked(key: str) -> str:
     """The key, trimmed; a 400 problem when it is blank, too long or not printable."""
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
-        raise ProblemError(
-            400,
+        raise Invalid(
             "invalid-idempotency-key",
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters.",
+            "Idempotency-Key must be 1 to %(length)s printable characters.",
+            length=MAX_KEY_LENGTH,
         )
     return key
 
@@ -85,10 +96,9 @@ async def run(
     operation: Callable[[], Awaitable[tuple[int, Any]]],
 ) -> Response[Any]:
     """Run ``operation`` (which must not commit) once per ``key`` of ``caller`` (the request's
-    Idempotency-Key, or None); commit its work with the record."""
+    Idempotency-Key, or None: then the boundary commits); commit its work with the record."""
     if key is None:
         status, result = await operation()
-        await session.commit()
         return Response(result, status_code=status)
     key = _checked(key)
     request_print = fingerprint(request, body)
@@ -117,18 +127,19 @@ async def run(
     try:
         async with session.begin_nested():
             status, result = await operation()
-    except ProblemError as problem:
-        if problem.status_code >= 500:
+    except DomainError as problem:
+        if problem.status >= 500:
             await session.rollback()
             raise
-        record.status_code = problem.status_code
+        discard_effects(session)  # the refused change is undone: nothing of it is announced
+        record.status_code = problem.status
         record.response = problem_body(request, problem)
-        await session.commit()
+        await session.commit()  # the refusal's record outlives the request's rollback
         raise
     except BaseException:
         await session.rollback()
         raise
     record.status_code = status
     record.response = msgspec.to_builtins(result)
-    await session.commit()
+    await session.commit()  # the change together with its record (see above)
     return Response(result, status_code=status)

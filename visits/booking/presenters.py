@@ -12,6 +12,7 @@ from visits.booking.schemas import PartyOut, VisitOut, family_view, staff_view
 from visits.calendar.content import manage_url
 from visits.db.models import Facility, Visit, VisitParty
 from visits.rules.model import RuleResult
+from visits.rules.review import shown_reason
 
 
 async def visit_out(
@@ -52,6 +53,6 @@ async def visit_out(
         manage_url=manage_url(public_url, visit.id),
         results=shown,
         needs_review=visit.needs_review if staff else False,
-        review_reason=visit.review_reason if staff else None,
+        review_reason=shown_reason(visit.review_reason, results, language) if staff else None,
         status_reason=visit.status_reason,
     )

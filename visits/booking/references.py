@@ -15,11 +15,3 @@ GROUPS = (4, 4)
 
 def new_reference() -> str:
     return "-".join("".join(secrets.choice(ALPHABET) for _ in range(size)) for size in GROUPS)
-
-
-def normalise_reference(text: str) -> str:
-    """What a person typed or said (lower case, spaces, missing dash) in canonical form."""
-    compact = "".join(ch for ch in text.upper() if ch.isalnum())
-    if len(compact) != sum(GROUPS) or any(ch not in ALPHABET for ch in compact):
-        raise ValueError("is not a visit reference such as K7QM-X3PD")
-    return f"{compact[:4]}-{compact[4:]}"

@@ -212,7 +212,7 @@ def family_view(result: RuleResult, language: str) -> RuleResultView:
         rule_id=public.rule_id,
         severity=public.severity,
         passed=public.passed,
-        message=public.message_de if language == "de" else public.message_en,
+        message=public.message_in(language),
         route_to_review=public.route_to_review,
         params=public.params,
     )
@@ -223,7 +223,7 @@ def staff_view(result: RuleResult, language: str) -> RuleResultView:
         rule_id=result.rule_id,
         severity=result.severity,
         passed=result.passed,
-        message=result.message(language),
+        message=result.message_in(language),
         route_to_review=result.route_to_review,
         params=dict(result.params),
         overridable_by=result.overridable_by.value if result.overridable_by else None,

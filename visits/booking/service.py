@@ -1,7 +1,10 @@
 """Booking steps: hold, confirm, cancel, reschedule, review, attendance, expiry.
 
-Functions here never commit: the caller commits once (with the idempotency record), so a
-failure anywhere leaves nothing half done. Capacity is taken with conditional updates
+Functions here never commit: the request (or job) boundary commits once, so a failure anywhere
+leaves nothing half done. A step that changes what the household was told registers its e-mail
+invite and notice with ``after_commit``, so every entry point (API, pages, jobs) sends them, and
+only once the change is committed. Steps on an existing visit take the ``Visit`` the caller may
+see (``booking.dependencies.visit_for``, locked). Capacity is taken with conditional updates
 (``capacity.take``); a prisoner's overlapping visits are refused here and, on PostgreSQL, by an
 exclusion constraint as well.
 """
@@ -25,15 +28,16 @@ from visits.booking import capacity
 from visits.booking.facts import Verdict, judge, load_visitors, local_month
 from visits.booking.references import new_reference
 from visits.booking.schemas import RuleResultView, family_view, staff_view
+from visits.calendar.mail import InviteMail
 from visits.db.base import utcnow
 from visits.db.models import (
     AllowanceEntry,
-    Facility,
     Slot,
     Visit,
     VisitOverride,
     VisitParty,
 )
+from visits.db.transaction import after_commit
 from visits.enums import (
     ACTIVE_VISIT_STATES,
     BookableBy,
@@ -41,9 +45,12 @@ from visits.enums import (
     StaffRole,
     VisitStatus,
 )
-from visits.errors import ProblemError
+from visits.errors import Conflict, Forbidden, NotFound, Refused, Unprocessable
 from visits.notify import reminders
+from visits.notify.notices import HouseholdNotice
+from visits.rules import review
 from visits.rules.allowances import ledger_for
+from visits.rules.catalogue import RuleId
 from visits.rules.decision import Outcome, Override, may_override
 from visits.rules.model import RuleResult
 from visits.rules.party import Usage
@@ -51,6 +58,7 @@ from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 REFERENCE_ATTEMPTS = 5
+STALE_REASON = "not reviewed before the cut-off"
 
 
 @dataclass(frozen=True)
@@ -77,20 +85,19 @@ def views(results: Sequence[RuleResult], caller: Caller) -> list[RuleResultView]
     return [view(r, caller.language) for r in results]
 
 
-def refused(verdict: Verdict, caller: Caller) -> ProblemError:
+def refused(verdict: Verdict, caller: Caller) -> Refused:
     """A refusal listing every reason at once, in the caller's view (safeguarding stays hidden)."""
     failing = [r for r in verdict.results if r.rule_id in verdict.decision.refused_by]
-    detail = (
-        "Diese Buchung ist so nicht möglich. Die Gründe stehen in rule_results."
-        if caller.language == "de"
-        else "This booking is not possible as it is. The reasons are in rule_results."
-    )
     extra: dict[str, Any] = {"rule_results": [_builtins(v) for v in views(failing, caller)]}
     if verdict.decision.override_problems:
         extra["override_problems"] = [
             {"rule_id": rule, "detail": why} for rule, why in verdict.decision.override_problems
         ]
-    return ProblemError(422, "booking-refused", detail, extra=extra)
+    return Refused(
+        "booking-refused",
+        "This booking is not possible as it is. The reasons are in rule_results.",
+        extra=extra,
+    )
 
 
 def _builtins(view: RuleResultView) -> dict[str, Any]:
@@ -109,7 +116,7 @@ async def _no_overlap(
     it is the clearest reason)."""
     slot = await session.get(Slot, slot_id)
     if slot is None:
-        raise ProblemError(404, "slot-not-found", "There is no such slot.")
+        raise NotFound("slot-not-found", "There is no such slot.")
     statement = sa.select(Visit.id).where(
         Visit.prisoner_id == prisoner_id,
         Visit.status.in_(ACTIVE_VISIT_STATES),
@@ -119,15 +126,14 @@ async def _no_overlap(
     if exclude is not None:
         statement = statement.where(Visit.id != exclude)
     if await session.scalar(statement.limit(1)) is not None:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "prisoner-busy",
             "The prisoner already has a visit at this time. Please choose another slot.",
         )
 
 
-def _slot_full() -> ProblemError:
-    return ProblemError(409, "slot-full", "This slot has just been filled. Please choose another.")
+def _slot_full() -> Conflict:
+    return Conflict("slot-full", "This slot has just been filled. Please choose another.")
 
 
 async def expire_holds(session: AsyncSession, slot_id: uuid.UUID | None = None) -> int:
@@ -173,7 +179,7 @@ def _overrides(caller: Caller, requested: Sequence[tuple[str, str]]) -> list[Ove
     if not requested:
         return []
     if not caller.is_staff or caller.staff_role is None:
-        raise ProblemError(403, "forbidden", "Only staff may override a rule.")
+        raise Forbidden("forbidden", "Only staff may override a rule.")
     return [
         Override(
             rule_id=rule,
@@ -223,7 +229,7 @@ async def hold(
         raise refused(verdict, caller)
     if verdict.decision.outcome is Outcome.REFUSED:
         raise refused(verdict, caller)
-    overbook = "CF-07b" in verdict.decision.overridden
+    overbook = RuleId.CF_07B in verdict.decision.overridden
     await _take(session, verdict, caller, overbook)
     visit_id = uuid.uuid4()
     visit = Visit(
@@ -270,9 +276,7 @@ async def hold(
     try:
         await session.flush()
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint caught a race
-        raise ProblemError(
-            409, "prisoner-busy", "The prisoner already has a visit at this time."
-        ) from exc
+        raise Conflict("prisoner-busy", "The prisoner already has a visit at this time.") from exc
     record(
         session,
         caller.actor,
@@ -288,22 +292,6 @@ async def hold(
         reason="; ".join(f"{r}: {w}" for r, w in overrides) or None,
     )
     return visit, verdict
-
-
-async def own_visit(
-    session: AsyncSession, visit_id: uuid.UUID, caller: Caller, *, lock: bool = False
-) -> Visit:
-    """The visit if the caller may act on it: the household's own, or at the staff's facility
-    (checked by the caller); 404 otherwise, with no hint of existence."""
-    statement = sa.select(Visit).where(Visit.id == visit_id)
-    if caller.household_id is not None and not caller.is_staff:
-        statement = statement.where(Visit.household_id == caller.household_id)
-    if lock:
-        statement = statement.with_for_update()
-    visit = await session.scalar(statement)
-    if visit is None:
-        raise ProblemError(404, "visit-not-found", "There is no such visit.")
-    return visit
 
 
 def _debit(session: AsyncSession, visit: Visit, verdict: Verdict) -> None:
@@ -326,19 +314,16 @@ def _debit(session: AsyncSession, visit: Visit, verdict: Verdict) -> None:
 async def confirm(
     session: AsyncSession,
     caller: Caller,
-    visit_id: uuid.UUID,
+    visit: Visit,
     *,
-    request_mode_reason: str,
     settings: Settings,
 ) -> tuple[Visit, Verdict]:
-    """Check every rule again; refuse with every reason, route to review, or confirm."""
-    visit = await own_visit(session, visit_id, caller, lock=True)
+    """Check every rule again; refuse with every reason, route to review, or confirm. The
+    household gets the invite (confirmed) or the tentative one (requested)."""
     if visit.status is not VisitStatus.HELD:
-        raise ProblemError(409, "not-held", f"The visit is {visit.status.value}, not held.")
+        raise Conflict("not-held", "The visit is %(state)s, not held.", state=visit.status.value)
     if visit.hold_expires_at is not None and visit.hold_expires_at <= utcnow():
-        raise ProblemError(
-            409, "hold-expired", "The hold has run out. Please choose the slot again."
-        )
+        raise Conflict("hold-expired", "The hold has run out. Please choose the slot again.")
     verdict = await _rejudge(session, visit, caller, visit.slot_id)
     if verdict.decision.outcome is Outcome.REFUSED:
         raise refused(verdict, caller)
@@ -348,7 +333,7 @@ async def confirm(
         visit.status = VisitStatus.REQUESTED
         reasons = [r for r in verdict.results if r.rule_id in verdict.decision.review_by]
         visit.needs_review = True
-        visit.review_reason = "; ".join(r.message_en for r in reasons) or request_mode_reason
+        visit.review_reason = review.stored_reason(reasons) or review.REQUEST_MODE
     else:
         visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
         _debit(session, visit, verdict)
@@ -361,6 +346,7 @@ async def confirm(
         visit.id,
         facility_id=visit.facility_id,
     )
+    after_commit(session, InviteMail(visit.id))
     return visit, verdict
 
 
@@ -404,25 +390,26 @@ async def _rejudge(
 async def cancel(
     session: AsyncSession,
     caller: Caller,
-    visit_id: uuid.UUID,
+    visit: Visit,
     *,
     reason: str | None,
     cutoff_hours: int,
     settings: Settings,
 ) -> Visit:
-    visit = await own_visit(session, visit_id, caller, lock=True)
+    """Give back capacity and allowance; the invite is cancelled, and when staff cancel, the
+    household is told why."""
     if visit.status not in ACTIVE_VISIT_STATES:
-        raise ProblemError(409, "not-cancellable", f"The visit is {visit.status.value}.")
+        raise Conflict("not-cancellable", "The visit is %(state)s.", state=visit.status.value)
     if (
         not caller.is_staff
         and visit.status is VisitStatus.CONFIRMED
         and (visit.starts_at - utcnow() < timedelta(hours=cutoff_hours))
     ):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "past-cancel-cutoff",
-            f"Visits can be cancelled online until {cutoff_hours} hours before. "
+            "Visits can be cancelled online until %(hours)s hours before. "
             "Please call the facility.",
+            hours=cutoff_hours,
         )
     await _release(session, visit)
     if visit.status is VisitStatus.CONFIRMED:
@@ -439,6 +426,9 @@ async def cancel(
         facility_id=visit.facility_id,
         reason=reason,
     )
+    after_commit(session, InviteMail(visit.id))
+    if caller.is_staff:
+        after_commit(session, HouseholdNotice(visit.id, "cancelled", reason or ""))
     return visit
 
 
@@ -471,23 +461,22 @@ async def _credit(session: AsyncSession, visit: Visit) -> None:
 async def reschedule(
     session: AsyncSession,
     caller: Caller,
-    visit_id: uuid.UUID,
+    visit: Visit,
     new_slot_id: uuid.UUID,
     *,
     settings: Settings,
 ) -> tuple[Visit, Verdict]:
     """Move the visit: the new slot is secured first, then the old one released, in one
-    transaction; the calendar UID stays and SEQUENCE goes up."""
-    visit = await own_visit(session, visit_id, caller, lock=True)
+    transaction; the calendar UID stays, SEQUENCE goes up and the household gets the invite."""
     if visit.status not in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED):
-        raise ProblemError(409, "not-reschedulable", f"The visit is {visit.status.value}.")
+        raise Conflict("not-reschedulable", "The visit is %(state)s.", state=visit.status.value)
     if new_slot_id == visit.slot_id:
-        raise ProblemError(422, "same-slot", "The visit is already in this slot.")
+        raise Unprocessable("same-slot", "The visit is already in this slot.")
     await _no_overlap(session, visit.prisoner_id, new_slot_id, visit.id)
     verdict = await _rejudge(session, visit, caller, new_slot_id)
     if verdict.decision.outcome is Outcome.REFUSED:
         raise refused(verdict, caller)
-    await _take(session, verdict, caller, "CF-07b" in verdict.decision.overridden)
+    await _take(session, verdict, caller, RuleId.CF_07B in verdict.decision.overridden)
     await _release(session, visit)
     was_confirmed = visit.status is VisitStatus.CONFIRMED
     if was_confirmed:
@@ -508,7 +497,7 @@ async def reschedule(
     visit.ical_sequence += 1
     if verdict.decision.outcome is Outcome.REVIEW or verdict.facility.request_mode:
         visit.status, visit.needs_review = VisitStatus.REQUESTED, True
-        visit.review_reason = "rescheduled; the new slot needs review"
+        visit.review_reason = review.RESCHEDULED
     else:
         visit.status = VisitStatus.CONFIRMED
         visit.confirmed_at = visit.confirmed_at or utcnow()
@@ -516,9 +505,7 @@ async def reschedule(
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise ProblemError(
-            409, "prisoner-busy", "The prisoner already has a visit at this time."
-        ) from exc
+        raise Conflict("prisoner-busy", "The prisoner already has a visit at this time.") from exc
     await reminders.plan(session, visit, settings)
     record(
         session,
@@ -529,6 +516,7 @@ async def reschedule(
         facility_id=visit.facility_id,
         changes={"from_slot": str(old_slot), "to_slot": str(new_slot_id)},
     )
+    after_commit(session, InviteMail(visit.id))
     return visit, verdict
 
 
@@ -541,7 +529,8 @@ async def decide_request(
     *,
     settings: Settings,
 ) -> Visit:
-    """Staff settle a request (or a flagged visit): approve confirms, reject releases."""
+    """Staff settle a request (or a flagged visit): approve confirms, reject releases; the
+    household gets the invite (or its cancellation) and a notice with the reason."""
     if visit.status is VisitStatus.REQUESTED and approve:
         verdict = await _rejudge(session, visit, caller, visit.slot_id)
         if verdict.decision.refused_by:
@@ -552,8 +541,11 @@ async def decide_request(
                 result, caller.staff_role
             ):
                 role = result.overridable_by.value if result.overridable_by else "nobody"
-                raise ProblemError(
-                    403, "forbidden", f"Only {role} may approve a visit held for {result.rule_id}."
+                raise Forbidden(
+                    "forbidden",
+                    "Only %(role)s may approve a visit held for %(rule)s.",
+                    role=role,
+                    rule=result.rule_id,
                 )
         visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
         _debit(session, visit, verdict)
@@ -562,10 +554,10 @@ async def decide_request(
         visit.status = VisitStatus.REJECTED
         visit.ical_sequence += 1
     elif not (visit.status is VisitStatus.CONFIRMED and visit.needs_review and approve):
-        raise ProblemError(
-            409,
+        raise Conflict(
             "nothing-to-decide",
-            f"The visit is {visit.status.value} and not awaiting a decision.",
+            "The visit is %(state)s and not awaiting a decision.",
+            state=visit.status.value,
         )
     visit.needs_review, visit.status_reason = False, reason
     await reminders.plan(session, visit, settings)
@@ -578,6 +570,8 @@ async def decide_request(
         facility_id=visit.facility_id,
         reason=reason,
     )
+    after_commit(session, InviteMail(visit.id))
+    after_commit(session, HouseholdNotice(visit.id, "confirmed" if approve else "rejected", reason))
     return visit
 
 
@@ -588,10 +582,14 @@ async def add_override(
     stored = {r["rule_id"]: r for r in visit.rule_results}
     result = stored.get(rule_id)
     if result is None or result.get("passed", True):
-        raise ProblemError(422, "nothing-to-override", f"{rule_id} did not fail for this visit.")
+        raise Unprocessable(
+            "nothing-to-override", "%(rule)s did not fail for this visit.", rule=rule_id
+        )
     if not may_override(msgspec.convert(result, RuleResult), caller.staff_role):
         allowed = result.get("overridable_by") or "nobody"
-        raise ProblemError(403, "forbidden", f"Only {allowed} may override {rule_id}.")
+        raise Forbidden(
+            "forbidden", "Only %(role)s may override %(rule)s.", role=allowed, rule=rule_id
+        )
     exists = await session.scalar(
         sa.select(VisitOverride.id).where(
             VisitOverride.visit_id == visit.id, VisitOverride.rule_id == rule_id
@@ -625,9 +623,9 @@ async def mark_attendance(
     session: AsyncSession, caller: Caller, visit: Visit, attended: bool, *, settings: Settings
 ) -> Visit:
     if visit.status is not VisitStatus.CONFIRMED:
-        raise ProblemError(409, "not-confirmed", f"The visit is {visit.status.value}.")
+        raise Conflict("not-confirmed", "The visit is %(state)s.", state=visit.status.value)
     if visit.starts_at > utcnow():
-        raise ProblemError(409, "not-started", "Attendance is recorded once the visit has begun.")
+        raise Conflict("not-started", "Attendance is recorded once the visit has begun.")
     visit.status = VisitStatus.ATTENDED if attended else VisitStatus.NO_SHOW
     await reminders.plan(session, visit, settings)
     record(
@@ -642,7 +640,8 @@ async def mark_attendance(
 
 
 async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> list[Visit]:
-    """Requests nobody decided before the cut-off are rejected (a job calls this)."""
+    """Requests nobody decided before the cut-off are rejected (a job calls this); each
+    household is told and its tentative invite cancelled."""
     stale = list(
         await session.scalars(
             sa.select(Visit)
@@ -655,7 +654,7 @@ async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> lis
     )
     for visit in stale:
         await _release(session, visit)
-        visit.status, visit.status_reason = VisitStatus.REJECTED, "not reviewed before the cut-off"
+        visit.status, visit.status_reason = VisitStatus.REJECTED, STALE_REASON
         visit.needs_review = False
         visit.ical_sequence += 1
         record(
@@ -665,18 +664,8 @@ async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> lis
             "visit",
             visit.id,
             facility_id=visit.facility_id,
-            reason="not reviewed before the cut-off",
+            reason=STALE_REASON,
         )
+        after_commit(session, HouseholdNotice(visit.id, "rejected", STALE_REASON))
+        after_commit(session, InviteMail(visit.id))
     return stale
-
-
-async def facility_of(session: AsyncSession, visit: Visit) -> Facility:
-    facility = await session.get(Facility, visit.facility_id)
-    assert facility is not None
-    return facility
-
-
-async def slot_of(session: AsyncSession, visit: Visit) -> Slot:
-    slot = await session.get(Slot, visit.slot_id)
-    assert slot is not None
-    return slot

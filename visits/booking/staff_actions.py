@@ -9,12 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.booking import service
+from visits.booking.dependencies import caller_in_role
 from visits.db.models import Visit
 from visits.enums import Channel, StaffRole
-from visits.errors import ProblemError
+from visits.errors import Forbidden
 from visits.settings import Settings
-
-REQUEST_MODE_REASON = "facility takes requests only"
 
 
 async def override_rule(
@@ -28,20 +27,16 @@ async def override_rule(
 ) -> service.Caller:
     """Override a failed HARD rule in whichever of the person's roles the rule names.
 
-    Returns the caller (with that role) for the answer; a 403 problem when none of the roles
-    may. The caller commits.
+    Returns the caller (with that role) for the answer; ``Forbidden`` when none of the roles
+    may.
     """
     roles = sorted(staff.roles_at(visit.facility_id)) or [StaffRole.ADMIN]
-    refusal: ProblemError | None = None
+    refusal: Forbidden | None = None
     for role in roles:
-        caller = service.Caller(
-            actor=staff.actor(role), staff_role=role, staff_name=staff.name, language=language
-        )
+        caller = caller_in_role(staff, role, language)
         try:
             await service.add_override(session, caller, visit, rule_id, reason)
-        except ProblemError as problem:
-            if problem.status_code != 403:
-                raise
+        except Forbidden as problem:
             refusal = problem
             continue
         return caller
@@ -64,7 +59,8 @@ async def book_for_household(
 ) -> Visit:
     """Hold and confirm in one step (a phone booking): confirmed, or a request for review.
 
-    Nothing is committed; a refusal raises with every reason.
+    Nothing is committed; a refusal raises with every reason. The household gets the invite
+    once the booking is committed (``service.confirm`` registers it).
     """
     visit, _ = await service.hold(
         session,
@@ -79,8 +75,6 @@ async def book_for_household(
         overrides=overrides,
     )
     await session.flush()
-    visit, _ = await service.confirm(
-        session, caller, visit.id, request_mode_reason=REQUEST_MODE_REASON, settings=settings
-    )
+    visit, _ = await service.confirm(session, caller, visit, settings=settings)
     await session.flush()
     return visit

@@ -15,17 +15,35 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import msgspec
 
 from visits.calendar import texts
 from visits.calendar.ics import Address, EventSpec, EventStatus, Reminder
 from visits.enums import VisitStatus, VisitType
+from visits.i18n import N_, translate
 from visits.rules.model import RuleResult
 
 REMINDER_BEFORE = timedelta(days=1)  # time to find the ID documents and consent forms
 CANCELLED_STATES = frozenset({VisitStatus.CANCELLED, VisitStatus.REJECTED})
+
+FAMILY_STATUSES = {
+    VisitStatus.CONFIRMED: N_("Your visit is confirmed."),
+    VisitStatus.REQUESTED: N_("Your request is waiting for the facility to confirm it."),
+    VisitStatus.CANCELLED: N_("This visit is cancelled."),
+    VisitStatus.REJECTED: N_("This request could not be confirmed. Please contact the facility."),
+    VisitStatus.ATTENDED: N_("The visit took place."),
+    VisitStatus.NO_SHOW: N_("The visit did not take place."),
+}
+"""The first line of the family's description: where the visit stands."""
+STAFF_STATUSES = {
+    VisitStatus.CONFIRMED: N_("Status: confirmed"),
+    VisitStatus.REQUESTED: N_("Status: request"),
+    VisitStatus.ATTENDED: N_("Status: attended"),
+    VisitStatus.NO_SHOW: N_("Status: no show"),
+    VisitStatus.CANCELLED: N_("Status: cancelled"),
+    VisitStatus.REJECTED: N_("Status: rejected"),
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,27 +97,34 @@ def manage_url(public_url: str, visit_id: uuid.UUID) -> str:
 
 
 def local_when(visit: VisitFacts, place: Place, language: str) -> str:
-    zone = ZoneInfo(place.timezone)
-    return texts.when(visit.starts_at.astimezone(zone), visit.ends_at.astimezone(zone), language)
+    return texts.when(visit.starts_at, visit.ends_at, place.timezone, language)
 
 
 def to_bring(visit: VisitFacts, language: str) -> list[str]:
     """The family texts of the results that belong in the confirmation, by rule id."""
     results = [msgspec.convert(r, RuleResult) for r in visit.rule_results]
     shown = sorted((r.for_family() for r in results if r.in_confirmation), key=lambda r: r.rule_id)
-    return [r.message_de if language == "de" else r.message_en for r in shown]
+    return [r.message_in(language) for r in shown]
 
 
 def _location(visit: VisitFacts, place: Place, language: str) -> str:
     if visit.visit_type is VisitType.VIDEO:
-        return f"{texts.kind(visit.visit_type, language)} \u2013 {place.facility_name}"
+        kind = texts.kind(visit.visit_type, language)
+        return translate(
+            language, N_("%(kind)s \u2013 %(facility)s"), kind=kind, facility=place.facility_name
+        )
     return f"{place.room_name}, {place.address}"
 
 
 def family_summary(visit: VisitFacts, place: Place, language: str) -> str:
-    key = "summary.requested" if visit.status is VisitStatus.REQUESTED else "summary"
-    return texts.say(
-        key, language, kind=texts.kind(visit.visit_type, language), facility=place.facility_name
+    summary = N_("%(kind)s: %(facility)s")
+    if visit.status is VisitStatus.REQUESTED:
+        summary = N_("%(kind)s (request): %(facility)s")
+    return translate(
+        language,
+        summary,
+        kind=texts.kind(visit.visit_type, language),
+        facility=place.facility_name,
     )
 
 
@@ -112,26 +137,28 @@ def family_lines(
 ) -> list[str]:
     """The family's description of the visit, one paragraph per item (invite, mail, feed)."""
     lines = [
-        texts.status_text(visit.status, language),
-        texts.say("when", language, when=local_when(visit, place, language)),
-        texts.say("reference", language, reference=visit.reference),
-        texts.say("room", language, room=place.room_name),
-        texts.say("address", language, address=place.address),
-        texts.say("people", language, people=texts.people(visit.party, language)),
+        translate(language, FAMILY_STATUSES[visit.status]),
+        translate(language, N_("When: %(when)s"), when=local_when(visit, place, language)),
+        translate(language, N_("Reference: %(reference)s"), reference=visit.reference),
+        translate(language, N_("Room: %(room)s"), room=place.room_name),
+        translate(language, N_("Address: %(address)s"), address=place.address),
+        translate(language, N_("People: %(people)s"), people=texts.people(visit.party, language)),
     ]
     if visit.status not in CANCELLED_STATES:
         bring = to_bring(visit, language)
         if bring:
-            lines.append(texts.say("bring", language) + "\n" + "\n".join(f"- {b}" for b in bring))
+            heading = translate(language, N_("Please bring and note:"))
+            lines.append(heading + "\n" + "\n".join(f"- {b}" for b in bring))
         if information:
+            heading = translate(language, N_("For your children:"))
             lines.append(
-                texts.say("children", language)
-                + "\n"
-                + "\n".join(f"- {title}: {body}" for title, body in information)
+                heading + "\n" + "\n".join(f"- {title}: {body}" for title, body in information)
             )
-    lines.append(texts.say("manage", language, url=manage_url(public_url, visit.id)))
+    url = manage_url(public_url, visit.id)
+    lines.append(translate(language, N_("See, move or cancel the visit: %(url)s"), url=url))
     if place.phone:
-        lines.append(texts.say("phone", language, phone=place.phone))
+        phone = N_("Questions? The facility's phone: %(phone)s")
+        lines.append(translate(language, phone, phone=place.phone))
     return lines
 
 
@@ -149,7 +176,8 @@ def family_event(
     summary = family_summary(visit, place, language)
     reminders: tuple[Reminder, ...] = ()
     if visit.status not in CANCELLED_STATES:
-        reminders = (Reminder(REMINDER_BEFORE, texts.say("reminder", language, summary=summary)),)
+        reminder = N_("Tomorrow: %(summary)s. Please remember the ID documents.")
+        reminders = (Reminder(REMINDER_BEFORE, translate(language, reminder, summary=summary)),)
     return EventSpec(
         uid=visit.ical_uid,
         sequence=visit.ical_sequence,
@@ -172,27 +200,31 @@ def family_event(
 
 def staff_event(visit: VisitFacts, place: Place, *, language: str, public_url: str) -> EventSpec:
     """A visit in a staff feed: reference, room and counts; no names, no reasons."""
-    key = "staff.summary.requested" if visit.status is VisitStatus.REQUESTED else "staff.summary"
+    summary = N_("%(room)s: %(reference)s \u2013 %(people)s")
+    if visit.status is VisitStatus.REQUESTED:
+        summary = N_("%(room)s: %(reference)s (request) \u2013 %(people)s")
     party = texts.people(visit.party, language, with_ages=False)
     lines = [
-        texts.say("status", language, status=texts.staff_status(visit.status, language)),
-        texts.say("kind", language, kind=texts.kind(visit.visit_type, language)),
-        texts.say("reference", language, reference=visit.reference),
-        texts.say("room", language, room=place.room_name),
-        texts.say("people", language, people=texts.people(visit.party, language)),
+        translate(language, STAFF_STATUSES[visit.status]),
+        translate(
+            language, N_("Type of visit: %(kind)s"), kind=texts.kind(visit.visit_type, language)
+        ),
+        translate(language, N_("Reference: %(reference)s"), reference=visit.reference),
+        translate(language, N_("Room: %(room)s"), room=place.room_name),
+        translate(language, N_("People: %(people)s"), people=texts.people(visit.party, language)),
     ]
     if visit.needs_review:
-        lines.append(texts.say("review", language))
+        lines.append(translate(language, N_("Needs review: yes (details in visits)")))
     url = f"{public_url}/api/v1/staff/visits/{visit.id}"
-    lines.append(texts.say("open", language, url=url))
+    lines.append(translate(language, N_("Open in visits: %(url)s"), url=url))
     return EventSpec(
         uid=visit.ical_uid,
         sequence=visit.ical_sequence,
         start=visit.starts_at,
         end=visit.ends_at,
         tzid=place.timezone,
-        summary=texts.say(
-            key, language, room=place.room_name, reference=visit.reference, people=party
+        summary=translate(
+            language, summary, room=place.room_name, reference=visit.reference, people=party
         ),
         location=f"{place.room_name}, {place.address}",
         description="\n".join(lines),

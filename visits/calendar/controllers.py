@@ -49,7 +49,7 @@ from visits.db.base import utcnow
 from visits.db.models import AuthToken, Facility, Household, Room, StaffMember, Visit
 from visits.dependencies import AppSettings, DbSession
 from visits.enums import StaffRole, TokenKind
-from visits.errors import ProblemError
+from visits.errors import Conflict, NotFound
 from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
@@ -63,8 +63,8 @@ CALENDAR_MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text
 FEED_CACHE_CONTROL = "private, no-cache"  # personal data; always revalidate (cheap: 304)
 
 
-def _feed_not_found() -> ProblemError:
-    return ProblemError(404, "feed-not-found", "There is no such feed.")
+def _feed_not_found() -> NotFound:
+    return NotFound("feed-not-found", "There is no such feed.")
 
 
 # The validators every feed answer carries, 200 and 304 alike (declared for the document).
@@ -263,7 +263,7 @@ class HouseholdCalendarController(Controller):
             )
         )
         if visit is None:
-            raise ProblemError(404, "visit-not-found", "There is no such visit.")
+            raise NotFound("visit-not-found", "There is no such visit.")
         invite = await load_invite(
             db_session,
             visit,
@@ -271,8 +271,10 @@ class HouseholdCalendarController(Controller):
             mail_sender=settings.mail_sender,
         )
         if invite is None:
-            raise ProblemError(
-                409, "no-invite", f"The visit is {visit.status.value}: it has no invite yet."
+            raise Conflict(
+                "no-invite",
+                "The visit is %(state)s: it has no invite yet.",
+                state=visit.status.value,
             )
         return Response(
             invite.calendar,
@@ -432,11 +434,15 @@ class StaffCalendarController(Controller):
         role = staff.role_for(facility_id, ANY_ROLE)
         body = parse_body(StaffFeedIn, data)
         if await db_session.get(Facility, facility_id) is None:
-            raise ProblemError(404, "facility-not-found", f"There is no facility {facility_id}.")
+            raise NotFound(
+                "facility-not-found",
+                "There is no facility %(facility_id)s.",
+                facility_id=str(facility_id),
+            )
         if body.room_id is not None:
             room = await db_session.get(Room, body.room_id)
             if room is None or room.facility_id != facility_id:
-                raise ProblemError(404, "room-not-found", "The facility has no such room.")
+                raise NotFound("room-not-found", "The facility has no such room.")
         scope = FeedScope(
             kind="room" if body.room_id else "facility",
             facility_id=facility_id,

@@ -63,7 +63,7 @@ async def create(
     staff_id: uuid.UUID | None = None,
     owner: str | None = None,
 ) -> FeedCreatedOut:
-    """Issue a feed token (audited) and return it with its links; commits."""
+    """Issue a feed token (audited) and return it with its links."""
     token, row = tokens.issue(
         session,
         TokenKind.FEED,
@@ -83,7 +83,6 @@ async def create(
         facility_id=scope.facility_id,
         changes={"feed": scope.kind, "room_id": str(scope.room_id) if scope.room_id else None},
     )
-    await session.commit()
     url, webcal = links(public_url, token)
     return FeedCreatedOut(
         **{f: getattr(feed_out(row, owner), f) for f in FeedOut.__struct_fields__},
@@ -94,7 +93,7 @@ async def create(
 
 
 async def revoke(session: AsyncSession, row: AuthToken, actor: Actor) -> None:
-    """Revoke (idempotent, audited); commits."""
+    """Revoke (idempotent, audited)."""
     await tokens.revoke(session, row.id)
     record(
         session,
@@ -104,7 +103,6 @@ async def revoke(session: AsyncSession, row: AuthToken, actor: Actor) -> None:
         row.id,
         facility_id=FeedScope.from_json(row.scope, row.household_id).facility_id,
     )
-    await session.commit()
 
 
 def facility_condition(facility_id: uuid.UUID) -> sa.ColumnElement[bool]:
@@ -120,6 +118,8 @@ async def resolve(session: AsyncSession, name: str) -> tuple[AuthToken, FeedScop
     """The live feed token named by the last URL segment (``<token>.ics``) and its scope.
 
     A staff feed also needs its owner to be active and still hold a role at the facility.
+    The time of use is recorded (at most every :data:`LAST_USED_RESOLUTION`) and committed
+    with the feed's answer by the request boundary.
     """
     token = name.removesuffix(FEED_SUFFIX)
     if token == name or not token.startswith("vf_") or len(token) > MAX_TOKEN_LENGTH:
@@ -156,5 +156,4 @@ async def resolve(session: AsyncSession, name: str) -> tuple[AuthToken, FeedScop
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         row.last_used_at = now
-        await session.commit()
     return row, scope

@@ -44,11 +44,12 @@ from typing import Any, Literal, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.calendar import ics, texts
+from visits.calendar import ics
 from visits.calendar.content import Place, VisitFacts, family_event, staff_event
 from visits.db.base import utcnow
 from visits.db.models import Facility, Household, Room, Slot, Visit, VisitParty
 from visits.enums import VisitStatus
+from visits.i18n import N_, translate
 
 SelectT = TypeVar("SelectT", bound="sa.Select[*tuple[Any, ...]]")
 FeedKind = Literal["household", "facility", "room"]
@@ -285,16 +286,17 @@ def not_modified(headers: Any, version: FeedVersion, now: datetime) -> bool:
 async def _name_and_zone(session: AsyncSession, scope: FeedScope) -> tuple[str, str]:
     """The calendar's name, and the time zone an empty feed describes."""
     if scope.kind == "household":
-        return texts.say("feed.household", scope.language), "UTC"
+        return translate(scope.language, N_("Visit dates")), "UTC"
     name, zone = (
         await session.execute(
             sa.select(Facility.name, Facility.timezone).where(Facility.id == scope.facility_id)
         )
     ).one()
     if scope.kind == "facility":
-        return texts.say("feed.facility", scope.language, name=name), zone
+        return translate(scope.language, N_("Visit schedule \u2013 %(name)s"), name=name), zone
     room = await session.scalar(sa.select(Room.name).where(Room.id == scope.room_id))
-    return texts.say("feed.room", scope.language, name=name, room=room), zone
+    schedule = N_("Visit schedule \u2013 %(name)s, %(room)s")
+    return translate(scope.language, schedule, name=name, room=room), zone
 
 
 async def render_feed(
@@ -409,7 +411,7 @@ def _assemble(
         events,
         dtstamp=None,
         name=name,
-        description=texts.say("feed.description", language),
+        description=translate(language, N_("Read only. Cancelled visits are removed.")),
         refresh=REFRESH,
         empty_tzid=zone,
     )

@@ -2,7 +2,7 @@
 
 Everything here works on plain data (no database), so the golden tests can pin the output.
 ``icalendar`` writes CRLF line endings, folds lines at 75 octets without splitting a UTF-8
-character, and escapes TEXT values. Every text passes :func:`texts.plain` on the way out
+character, and escapes TEXT values. Every text passes :func:`visits.plain_text.plain` on the way out
 (RFC 5545 allows no control characters in TEXT, and ``icalendar`` neither escapes a bare CR
 nor treats ``NAME`` as TEXT): a name stored with a line break cannot break a feed.
 
@@ -35,7 +35,7 @@ from icalendar import (
 )
 
 from visits import __version__
-from visits.calendar.texts import plain
+from visits.plain_text import plain
 
 PRODID = f"-//visits//visits {__version__}//EN"
 Method = Literal["REQUEST", "CANCEL", "PUBLISH"]

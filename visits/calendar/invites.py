@@ -20,7 +20,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.calendar import ics, texts
+from visits.calendar import ics
 from visits.calendar.content import (
     Place,
     VisitFacts,
@@ -40,6 +40,8 @@ from visits.db.models import (
     VisitParty,
 )
 from visits.enums import AgeBand, Language, VisitStatus
+from visits.i18n import N_, translate
+from visits.plain_text import plain
 
 _REQUEST_STATES = frozenset(
     {VisitStatus.REQUESTED, VisitStatus.CONFIRMED, VisitStatus.ATTENDED, VisitStatus.NO_SHOW}
@@ -72,14 +74,17 @@ def invite_method(status: VisitStatus) -> ics.Method | None:
     return None
 
 
-def _topic(visit: Visit) -> str:
+def _subject(visit: Visit) -> str:
+    """The e-mail's subject (a message id): what happened to the visit."""
     if visit.status is VisitStatus.CANCELLED:
-        return "cancelled"
+        return N_("Visit cancelled: %(when)s \u2013 %(facility)s")
     if visit.status is VisitStatus.REJECTED:
-        return "rejected"
+        return N_("Visit request not confirmed: %(when)s \u2013 %(facility)s")
     if visit.status is VisitStatus.REQUESTED:
-        return "requested"
-    return "changed" if visit.ical_sequence else "confirmed"
+        return N_("Visit request received: %(when)s \u2013 %(facility)s")
+    if visit.ical_sequence:
+        return N_("Visit changed: %(when)s \u2013 %(facility)s")
+    return N_("Visit confirmed: %(when)s \u2013 %(facility)s")
 
 
 def facts(visit: Visit, party: list[tuple[int, bool]]) -> VisitFacts:
@@ -153,10 +158,10 @@ def _html(language: str, paragraphs: list[str], link: str) -> str:
     blocks = []
     for paragraph in paragraphs:
         lines = paragraph.split("\n")
-        plain = [escape(line) for line in lines if not line.startswith("- ")]
+        prose = [escape(line) for line in lines if not line.startswith("- ")]
         items = [escape(line[2:]) for line in lines if line.startswith("- ")]
-        if plain:
-            blocks.append("<p>" + "<br>\n".join(plain) + "</p>")
+        if prose:
+            blocks.append("<p>" + "<br>\n".join(prose) + "</p>")
         if items:
             blocks.append("<ul>\n" + "\n".join(f"<li>{item}</li>" for item in items) + "\n</ul>")
     body = "\n".join(blocks)
@@ -207,13 +212,13 @@ async def load_invite(
     )
     calendar = ics.render(method, [spec], dtstamp=now or utcnow())
     paragraphs = family_lines(visit_facts, place, language, public_url, information)
-    greeting = texts.say("greeting", language, name=household.guardian_name)
+    greeting = translate(language, N_("Hello %(name)s,"), name=household.guardian_name)
     closing = [
-        texts.say("calendar_hint", language),
-        texts.say("signature", language, facility=place.facility_name),
+        translate(language, N_("The visit is attached as a calendar entry.")),
+        translate(language, N_("Kind regards,\n%(facility)s"), facility=place.facility_name),
     ]
     # Stored names and texts are flattened of control characters before they reach the mail.
-    everything = [texts.plain(p, lines=True) for p in (greeting, *paragraphs, *closing)]
+    everything = [plain(p, lines=True) for p in (greeting, *paragraphs, *closing)]
     text = "\n\n".join(everything) + "\n"
     when = local_when(visit_facts, place, language)
     return Invite(
@@ -224,8 +229,8 @@ async def load_invite(
         language=language,
         recipient=recipient,
         organizer=place.organizer,
-        subject=texts.plain(
-            f"{texts.subject(_topic(visit), language, when)} \u2013 {place.facility_name}"
+        subject=plain(
+            translate(language, _subject(visit), when=when, facility=place.facility_name)
         ),
         text=text,
         html=_html(language, everything, manage_url(public_url, visit.id)),

@@ -1,12 +1,16 @@
-"""E-mailed invites (iMIP, RFC 6047) over SMTP, and the hook the booking handlers call.
+"""E-mailed invites (iMIP, RFC 6047) over SMTP, sent by the ``InviteMail`` after-commit effect.
 
 Header values (names, subject, mailboxes) are flattened to one line and the bodies freed of
 control characters, whatever was stored, so that no stored text can stop a message from being
 built. The message is ``multipart/alternative``: text, HTML, and the calendar object as
 ``text/calendar; method=…; charset=UTF-8`` (the method matching the object's METHOD), base64
-encoded so that its CRLF line endings and folding reach the client unchanged. Sending uses the
-standard library's ``smtplib`` in a worker thread, after the response (a background task): a
-slow or broken mail server never delays or fails a booking, and failures are logged.
+encoded so that its CRLF line endings and folding reach the client unchanged.
+
+The service that changes a visit registers ``InviteMail(visit_id)`` with ``after_commit``; the
+boundary (a request after its response is sent, or a scheduled job) delivers it only once the
+change is committed, so a rolled-back change and an idempotent replay mail nothing. Sending uses
+the standard library's ``smtplib`` in a worker thread: a slow or broken mail server never delays
+or fails a booking, and failures are logged.
 """
 
 from __future__ import annotations
@@ -19,18 +23,15 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, formataddr, make_msgid
-from typing import Any
 
 import structlog
-from litestar import Response
-from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.calendar.invites import Invite, load_invite
-from visits.calendar.texts import plain
 from visits.db.base import utcnow
 from visits.db.models import Visit
 from visits.db.transaction import EffectContext
+from visits.plain_text import plain
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -116,19 +117,13 @@ async def _deliver(
     log.info("invite_mailed", visit_id=str(visit_id), method=method)
 
 
-def _visit_id(content: Any) -> uuid.UUID | None:
-    value = content.get("id") if isinstance(content, dict) else getattr(content, "id", None)
-    if isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(str(value)) if value else None
-
-
 async def _prepare(
-    session: AsyncSession, settings: Settings, visit_id: uuid.UUID | None
-) -> tuple[EmailMessage, uuid.UUID, str] | None:
-    """The e-mail for the visit's current invite or cancellation, if it can be sent."""
+    session: AsyncSession, settings: Settings, visit_id: uuid.UUID
+) -> tuple[EmailMessage, str] | None:
+    """The e-mail for the visit's current invite or cancellation and its method, if it can be
+    sent."""
     try:
-        visit = await session.get(Visit, visit_id) if visit_id else None
+        visit = await session.get(Visit, visit_id)
         if visit is None:
             return None
         invite = await load_invite(
@@ -139,7 +134,7 @@ async def _prepare(
         )
         if invite is None or invite.recipient is None:
             return None
-        return build_message(invite, settings.mail_sender), invite.visit_id, invite.method
+        return build_message(invite, settings.mail_sender), invite.method
     except Exception:
         log.exception("invite_mail_failed", visit_id=str(visit_id), stage="build")
         return None
@@ -159,54 +154,5 @@ class InviteMail:
         async with context.session_factory() as session:
             prepared = await _prepare(session, settings, self.visit_id)
         if prepared is not None:
-            message, invite_visit, method = prepared
-            await _deliver(SmtpSender(settings), message, invite_visit, method)
-
-
-async def mail_invite_after(
-    session: AsyncSession, settings: Settings, response: Response[Any]
-) -> None:
-    """After a booking change took effect (a 2xx that is not an idempotent replay), e-mail the
-    household the visit's invite or cancellation, if SMTP is configured and the household has an
-    address. Never raises: the change is committed, the mail is a courtesy."""
-    if not settings.smtp_host:
-        return
-    if response.status_code not in (200, 201) or "Idempotent-Replayed" in response.headers:
-        return
-    try:
-        visit_id = _visit_id(response.content)
-    except (TypeError, ValueError):
-        return
-    prepared = await _prepare(session, settings, visit_id)
-    if prepared is None:
-        return
-    message, invite_visit, method = prepared
-    task = BackgroundTask(_deliver, SmtpSender(settings), message, invite_visit, method)
-    existing = response.background
-    if existing is None:
-        response.background = task
-    elif isinstance(existing, BackgroundTasks):
-        existing.tasks = [*existing.tasks, task]
-    else:
-        response.background = BackgroundTasks([existing, task])
-
-
-async def mail_invite_with(
-    session: AsyncSession, settings: Settings, visit_id: uuid.UUID, response: Response[Any]
-) -> Response[Any]:
-    """For web pages, whose answer is a page or a redirect: e-mail the visit's invite or
-    cancellation after ``response`` is sent, as the API does."""
-    probe: Response[Any] = Response({"id": str(visit_id)}, status_code=200)
-    await mail_invite_after(session, settings, probe)
-    response.background = probe.background
-    return response
-
-
-async def mail_invite_now(session: AsyncSession, settings: Settings, visit_id: uuid.UUID) -> None:
-    """The same, for changes made outside a request (scheduled jobs); never raises."""
-    if not settings.smtp_host:
-        return
-    prepared = await _prepare(session, settings, visit_id)
-    if prepared is not None:
-        message, invite_visit, method = prepared
-        await _deliver(SmtpSender(settings), message, invite_visit, method)
+            message, method = prepared
+            await _deliver(SmtpSender(settings), message, self.visit_id, method)

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from visits.enums import Language
-from visits.facilities.staff_schemas import line_problems
+from visits.facilities.schemas.staff import line_problems
 from visits.openapi import schema_name
 from visits.pagination import Page
 from visits.validation import single_line

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from visits.db.models import Facility, Room
+from visits.db.models import Facility, FacilityInformation, Room, SlotTemplate
 from visits.enums import AgeBand, RoomFeature
 from visits.facilities.queries import SlotRow
-from visits.facilities.schemas import (
+from visits.facilities.schemas.public import (
     Address,
     BookingWindow,
     Capacity,
     FacilityOut,
+    InformationOut,
     RoomOut,
     SlotOut,
 )
+from visits.facilities.schemas.staff import TemplateOut
 
 # A room counts as child-friendly when it has at least one of these features (CF-18).
 CHILD_FRIENDLY_FEATURES = frozenset(
@@ -91,4 +93,35 @@ def slot_out(row: SlotRow) -> SlotOut:
             seats=slot.capacity_seats - slot.booked_seats,
             children=slot.capacity_children - slot.booked_children,
         ),
+    )
+
+
+def information_out(item: FacilityInformation) -> InformationOut:
+    return InformationOut(
+        id=item.id,
+        language=item.language,
+        age_band=item.age_band,  # type: ignore[arg-type]
+        topic=item.topic,
+        title=item.title,
+        body=item.body,
+    )
+
+
+def template_out(t: SlotTemplate) -> TemplateOut:
+    return TemplateOut(
+        id=t.id,
+        facility_id=t.facility_id,
+        room_id=t.room_id,
+        visit_type=t.visit_type,
+        weekday=t.weekday,
+        start_time=t.start_time,
+        duration_minutes=t.duration_minutes,
+        interval_weeks=t.interval_weeks,
+        valid_from=t.valid_from,
+        valid_to=t.valid_to,
+        capacity_tables=t.capacity_tables,
+        capacity_seats=t.capacity_seats,
+        capacity_children=t.capacity_children,
+        bookable_by=t.bookable_by,
+        is_active=t.is_active,
     )

@@ -1,4 +1,5 @@
-"""Read queries for facilities, rooms and slots; each returns one page and the total count."""
+"""Reads of facilities, rooms, slots, templates and closures, composed by controllers, pages,
+services and other domains. A listing returns one page and the total count."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.base import utcnow
-from visits.db.models import Facility, Room, Slot
-from visits.enums import BookableBy, SlotStatus, VisitType
+from visits.db.models import Closure, Facility, FacilityInformation, Room, Slot, SlotTemplate, Visit
+from visits.enums import ACTIVE_VISIT_STATES, BookableBy, SlotStatus, VisitType
 
 
 async def _page(
@@ -36,6 +37,25 @@ async def get_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facilit
     return await session.scalar(
         sa.select(Facility).where(Facility.id == facility_id, Facility.is_active)
     )
+
+
+async def public_information(
+    session: AsyncSession, facility_id: uuid.UUID, language: str, age_band: str | None
+) -> list[FacilityInformation]:
+    """Texts for everyone in ``language`` plus those for ``age_band`` (CF-21)."""
+    bands: list[sa.ColumnElement[bool]] = [FacilityInformation.age_band.is_(None)]
+    if age_band is not None:
+        bands.append(FacilityInformation.age_band == age_band)
+    rows = await session.scalars(
+        sa.select(FacilityInformation)
+        .where(
+            FacilityInformation.facility_id == facility_id,
+            FacilityInformation.language == language,
+            sa.or_(*bands),
+        )
+        .order_by(FacilityInformation.age_band.is_not(None), FacilityInformation.topic)
+    )
+    return list(rows)
 
 
 async def list_rooms(
@@ -100,3 +120,61 @@ async def list_public_slots(
         statement = statement.where(Slot.room_id.in_(wanted))
     rows, total = await _page(session, statement, limit, offset)
     return [SlotRow(row[0], row[1], row[2]) for row in rows], total
+
+
+async def list_templates(
+    session: AsyncSession, facility_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[SlotTemplate], int]:
+    """The facility's slot templates, active or not, by weekday and start time."""
+    statement = (
+        sa.select(SlotTemplate)
+        .where(SlotTemplate.facility_id == facility_id)
+        .order_by(SlotTemplate.weekday, SlotTemplate.start_time, SlotTemplate.id)
+    )
+    rows, total = await _page(session, statement, limit, offset)
+    return [row[0] for row in rows], total
+
+
+async def list_closures(
+    session: AsyncSession, facility_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[Closure], int]:
+    """The facility's closures, latest first."""
+    statement = (
+        sa.select(Closure)
+        .where(Closure.facility_id == facility_id)
+        .order_by(Closure.starts_on.desc(), Closure.id)
+    )
+    rows, total = await _page(session, statement, limit, offset)
+    return [row[0] for row in rows], total
+
+
+async def slots_between(
+    session: AsyncSession,
+    facility_id: uuid.UUID,
+    room_id: uuid.UUID | None,
+    starts_on: date,
+    ends_on: date,
+) -> list[Slot]:
+    """The facility's (or one room's) slots on local dates ``starts_on`` to ``ends_on``, except
+    cancelled ones."""
+    statement = sa.select(Slot).where(
+        Slot.facility_id == facility_id,
+        Slot.local_date >= starts_on,
+        Slot.local_date <= ends_on,
+        Slot.status != SlotStatus.CANCELLED,
+    )
+    if room_id is not None:
+        statement = statement.where(Slot.room_id == room_id)
+    return list(await session.scalars(statement))
+
+
+async def active_visits(session: AsyncSession, slot_ids: Sequence[uuid.UUID]) -> list[Visit]:
+    """The visits booked in these slots (held, requested or confirmed), in time order."""
+    if not slot_ids:
+        return []
+    rows = await session.scalars(
+        sa.select(Visit)
+        .where(Visit.slot_id.in_(list(slot_ids)), Visit.status.in_(ACTIVE_VISIT_STATES))
+        .order_by(Visit.starts_at, Visit.id)
+    )
+    return list(rows)

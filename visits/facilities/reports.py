@@ -16,13 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
-from visits.calendar.texts import plain
 from visits.db.models import Room, Slot, Visit, Visitor, VisitParty
 from visits.enums import SlotStatus, VisitStatus, VisitType
 from visits.errors import invalid_parameters
-from visits.facilities.management import READ_ROLES, get_facility
 from visits.facilities.presenters import CHILD_FRIENDLY_FEATURES
+from visits.facilities.service.access import READ_ROLES
+from visits.facilities.service.facilities import get_facility
+from visits.plain_text import plain
+from visits.rules.model import RuleResult
 from visits.rules.profiles import load_profile
+from visits.rules.review import shown_reason
 from visits.rules.timing import during_school_hours
 
 DAY_SHEET_STATES = (
@@ -66,7 +69,11 @@ class DaySheet(msgspec.Struct):
 
 
 async def day_sheet(
-    session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, day: date
+    session: AsyncSession,
+    staff: StaffPrincipal,
+    facility_id: uuid.UUID,
+    day: date,
+    language: str,
 ) -> DaySheet:
     staff.role_for(facility_id, READ_ROLES)
     facility = await get_facility(session, facility_id)
@@ -116,7 +123,11 @@ async def day_sheet(
                 party=party,
                 support_needs=visit.support_needs,
                 needs_review=visit.needs_review,
-                review_reason=visit.review_reason,
+                review_reason=shown_reason(
+                    visit.review_reason,
+                    [msgspec.convert(r, RuleResult) for r in visit.rule_results],
+                    language,
+                ),
             )
         )
     return DaySheet(facility_id, day, facility.timezone, visits)

@@ -48,14 +48,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
+from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from visits.booking.facts import facility_profile
-from visits.calendar.texts import plain
 from visits.db.base import utcnow
 from visits.db.models import Facility, Household, Reminder, Visit, VisitParty
 from visits.enums import ReminderState, VisitStatus
+from visits.i18n import N_, translate
 from visits.notify import reminders
 from visits.notify.sms import (
     OPTED_OUT,
@@ -65,6 +65,8 @@ from visits.notify.sms import (
     TemporaryFailure,
     masked,
 )
+from visits.plain_text import plain
+from visits.rules.catalogue import RuleId
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -174,23 +176,14 @@ class _Db:
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-_TEXT = {
-    "de": "Erinnerung: Besuch in der {facility} am {day} um {time} Uhr. Bitte 30 Min. vorher "
-    "da sein. {ids}{consent}Ref. {reference}",
-    "en": "Reminder: your visit at {facility} on {day} at {time}. Please arrive 30 min early. "
-    "{ids}{consent}Ref. {reference}",
-}
-_IDS = {
-    "de": (
-        "Ausweise für alle mitbringen, auch für die Kinder. ",
-        "Ausweise für alle ab {age} Jahren mitbringen. ",
-    ),
-    "en": ("Bring ID for everyone, children too. ", "Bring ID for everyone aged {age} or over. "),
-}
-_CONSENT = {
-    "de": "Einverständniserklärung nicht vergessen. ",
-    "en": "Bring the signed consent form. ",
-}
+# The sentences of a reminder, joined by spaces; GSM-7 characters only in every language.
+_WHEN = N_(
+    "Reminder: your visit at %(facility)s on %(day)s at %(time)s. Please arrive 30 min early."
+)
+_IDS_EVERYONE = N_("Bring ID for everyone, children too.")
+_IDS_FROM_AGE = N_("Bring ID for everyone aged %(age)s or over.")
+_CONSENT = N_("Bring the signed consent form.")
+_REFERENCE = N_("Ref. %(reference)s")
 
 
 def reminder_text(
@@ -203,21 +196,26 @@ def reminder_text(
 ) -> str:
     """Short (one or two segments), in the family's language, with what the children need;
     no names, nothing about the prisoner, and no request to text a keyword."""
-    local = visit.starts_at.astimezone(ZoneInfo(facility.timezone))
-    everyone, from_age = _IDS[language]
-    ids = (
-        (everyone if id_exempt_under == 0 else from_age.format(age=id_exempt_under))
-        if has_children
-        else ""
-    )
-    return _TEXT[language].format(
-        facility=plain(facility.name),
-        day=local.strftime("%d.%m."),
-        time=local.strftime("%H:%M"),
-        ids=ids,
-        consent=_CONSENT[language] if consent_needed else "",
-        reference=visit.reference,
-    )
+    zone = ZoneInfo(facility.timezone)
+    sentences = [
+        translate(
+            language,
+            _WHEN,
+            facility=plain(facility.name),
+            day=format_date(visit.starts_at.astimezone(zone), "dd.MM.", locale=language),
+            time=format_time(visit.starts_at, "HH:mm", tzinfo=zone, locale=language),
+        )
+    ]
+    if has_children:
+        sentences.append(
+            translate(language, _IDS_EVERYONE)
+            if id_exempt_under == 0
+            else translate(language, _IDS_FROM_AGE, age=id_exempt_under)
+        )
+    if consent_needed:
+        sentences.append(translate(language, _CONSENT))
+    sentences.append(translate(language, _REFERENCE, reference=visit.reference))
+    return " ".join(sentences)
 
 
 def _why_not(visit: Visit, household: Household | None, now: datetime) -> str | None:
@@ -248,14 +246,14 @@ async def _text(session: AsyncSession, reminder: Reminder, visit: Visit, facilit
         .where(VisitParty.visit_id == visit.id, VisitParty.is_child)
     )
     consent = any(
-        r.get("rule_id") == "CF-02" and not r.get("passed", True) for r in visit.rule_results
+        r.get("rule_id") == RuleId.CF_02 and not r.get("passed", True) for r in visit.rule_results
     )
     return reminder_text(
         reminder.language.value,
         facility,
         visit,
         bool(children),
-        facility_profile(facility).id_exempt_under_age,
+        facility.profile().id_exempt_under_age,
         consent,
     )
 

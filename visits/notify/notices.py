@@ -9,12 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
+from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from visits.channels import NotificationChannel, OutgoingMessage
 from visits.db.models import Facility, Household, Visit
 from visits.db.transaction import EffectContext
 from visits.enums import ContactChannel
-from visits.notify.channels import NotificationChannel, OutgoingMessage
+from visits.i18n import N_, translate
 
 log = structlog.get_logger(__name__)
 
@@ -32,42 +34,33 @@ class HouseholdNotice:
         async with context.session_factory() as session:
             visit = await session.get(Visit, self.visit_id)
             if visit is not None:
-                await notify_household(session, context.notifier, visit, self.notice, self.reason)
+                await _notify_household(session, context.notifier, visit, self.notice, self.reason)
 
 
+# notice: (subject, text); ``%(when)s`` is the visit's local date and time
 _NOTICES = {
-    "cancelled": {
-        "de": (
-            "Besuch abgesagt",
-            "Ihr Besuch {reference} am {when} wurde von der Anstalt abgesagt: "
-            "{reason}. Bitte buchen Sie einen neuen Termin oder rufen Sie uns an.",
+    "cancelled": (
+        N_("Visit cancelled"),
+        N_(
+            "Your visit %(reference)s on %(when)s was cancelled by the facility: %(reason)s. "
+            "Please book another time or call us."
         ),
-        "en": (
-            "Visit cancelled",
-            "Your visit {reference} on {when} was cancelled by the facility: "
-            "{reason}. Please book another time or call us.",
+    ),
+    "rejected": (
+        N_("Visit request not confirmed"),
+        N_(
+            "Your request %(reference)s for %(when)s could not be confirmed. "
+            "Please contact the facility."
         ),
-    },
-    "rejected": {
-        "de": (
-            "Besuchsanfrage nicht bestätigt",
-            "Ihre Anfrage {reference} für {when} konnte "
-            "nicht bestätigt werden. Bitte wenden Sie sich an die Anstalt.",
-        ),
-        "en": (
-            "Visit request not confirmed",
-            "Your request {reference} for {when} could not be "
-            "confirmed. Please contact the facility.",
-        ),
-    },
-    "confirmed": {
-        "de": ("Besuch bestätigt", "Ihr Besuch {reference} am {when} ist bestätigt."),
-        "en": ("Visit confirmed", "Your visit {reference} on {when} is confirmed."),
-    },
+    ),
+    "confirmed": (
+        N_("Visit confirmed"),
+        N_("Your visit %(reference)s on %(when)s is confirmed."),
+    ),
 }
 
 
-async def notify_household(
+async def _notify_household(
     session: AsyncSession, notifier: NotificationChannel, visit: Visit, notice: str, reason: str
 ) -> None:
     """Tell the household what staff decided; a failure is logged, never raised."""
@@ -76,8 +69,10 @@ async def notify_household(
     if household is None or facility is None:
         return
     language = household.language.value
-    subject, text = _NOTICES[notice][language]
-    when = visit.starts_at.astimezone(ZoneInfo(facility.timezone)).strftime("%d.%m.%Y %H:%M")
+    subject, text = _NOTICES[notice]
+    when = format_datetime(
+        visit.starts_at, "dd.MM.yyyy HH:mm", tzinfo=ZoneInfo(facility.timezone), locale=language
+    )
     channel, to = (
         (ContactChannel.EMAIL, household.email)
         if household.email
@@ -85,14 +80,14 @@ async def notify_household(
     )
     if to is None:
         return
-    message: dict[str, Any] = {"reference": visit.reference, "when": when, "reason": reason}
+    params: dict[str, Any] = {"reference": visit.reference, "when": when, "reason": reason}
     try:
         await notifier.send(
             OutgoingMessage(
                 channel=channel,
                 to=to,
-                subject=subject,
-                text=text.format(**message),
+                subject=translate(language, subject),
+                text=translate(language, text, **params),
                 purpose=f"visit_{notice}",
             )
         )

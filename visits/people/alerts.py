@@ -16,7 +16,6 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.booking.facts import facility_profile
 from visits.db.models import (
     Facility,
     Prisoner,
@@ -57,7 +56,7 @@ def _out(
 ) -> AlertOut:
     return AlertOut(
         rule_id=result.rule_id,
-        message=result.message(language),
+        message=result.message_in(language),
         prisoner_id=prisoner.id if prisoner else None,
         prison_number=prisoner.prison_number if prisoner else None,
         child=child,
@@ -71,7 +70,7 @@ async def facility_alerts(
     """Every open alert of the facility (passed results are left out)."""
     zone = ZoneInfo(facility.timezone)
     today = today or datetime.now(UTC).astimezone(zone).date()
-    profile = facility_profile(facility)
+    profile = facility.profile()
     alerts: list[AlertOut] = []
 
     month = today.replace(day=1)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
@@ -18,9 +18,13 @@ from visits.accounts.principals import (
 )
 from visits.dependencies import DbSession
 from visits.enums import ApprovalStatus
+from visits.facilities.service import facilities as facility_service
+from visits.facilities.service.access import READ_ROLES
+from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.people import service
+from visits.people.alerts import AlertOut, facility_alerts
 from visits.people.schemas import (
     AuditEventPage,
     DecisionIn,
@@ -211,3 +215,24 @@ class StaffPeopleController(Controller):
             db_session, staff, object_type, object_id, limit=limit, offset=offset
         )
         return Page(rows, total, limit, offset)
+
+    @get(
+        "/facilities/{facility_id:uuid}/alerts",
+        summary="Open alerts: CF-09 capacity, CF-14 first child visit, CF-15 and CF-23 contact",
+        responses=problems("facility-not-found"),
+    )
+    async def alerts(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        staff: StaffUser,
+        facility_id: FromPath[uuid.UUID],
+    ) -> list[AlertOut]:
+        """What needs attention now, computed when asked: whether the slots offered let every
+        prisoner have the monthly minimum of visiting time (CF-09), children still waiting for
+        a first visit after a parent's admission (CF-14), children without a visit in person
+        for too long (CF-15) or with video contact only (CF-23). Texts in the request's
+        language. For every member of staff of the facility."""
+        staff.role_for(facility_id, READ_ROLES)
+        facility = await facility_service.get_facility(db_session, facility_id)
+        return await facility_alerts(db_session, facility, negotiate_language(request))

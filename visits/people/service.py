@@ -14,7 +14,7 @@ from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import AuditEvent, Facility, Prisoner, Visitor, VisitorApproval
 from visits.enums import ApprovalStatus, StaffRole
-from visits.errors import ProblemError
+from visits.errors import Conflict, NotFound
 from visits.people.schemas import (
     AuditEventOut,
     DecisionIn,
@@ -54,7 +54,7 @@ async def approved_visitor_ids(
 async def require_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facility:
     facility = await session.get(Facility, facility_id)
     if facility is None:
-        raise ProblemError(404, "facility-not-found", f"There is no facility {facility_id}.")
+        raise NotFound("facility-not-found", "There is no facility %(id)s.", id=str(facility_id))
     return facility
 
 
@@ -70,8 +70,8 @@ def prisoner_out(p: Prisoner) -> PrisonerOut:
     )
 
 
-def _prisoner_exists() -> ProblemError:
-    return ProblemError(409, "prisoner-exists", "This prison number is already registered.")
+def _prisoner_exists() -> Conflict:
+    return Conflict("prisoner-exists", "This prison number is already registered.")
 
 
 async def _prisoner_id(
@@ -94,12 +94,11 @@ async def create_prisoner(
     prisoner = Prisoner(
         facility_id=facility_id, **{f: getattr(data, f) for f in data.__struct_fields__}
     )
-    session.add(prisoner)
     try:
-        await session.flush()
+        async with session.begin_nested():
+            session.add(prisoner)
     except IntegrityError:
         # Registered by a parallel request since the check above (the unique constraint saw it).
-        await session.rollback()
         if await _prisoner_id(session, facility_id, data.prison_number):
             raise _prisoner_exists() from None
         raise
@@ -112,7 +111,6 @@ async def create_prisoner(
         facility_id=facility_id,
         changes={"prison_number": data.prison_number},
     )
-    await session.commit()
     return prisoner
 
 
@@ -189,7 +187,7 @@ async def decide_approval(
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "approval-not-found", "There is no such approval request.")
+        raise NotFound("approval-not-found", "There is no such approval request.")
     approval, visitor, facility_id = row
     role = staff.role_for(facility_id, APPROVAL_ROLES)
     before = approval.status
@@ -211,7 +209,6 @@ async def decide_approval(
             "court_permit_until": str(data.court_permit_until) if data.court_permit_until else None,
         },
     )
-    await session.commit()
     return _approval_out(approval, visitor)
 
 

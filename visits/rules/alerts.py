@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from visits.rules.messages import say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import RuleResult
 from visits.rules.profiles import Profile
 from visits.rules.results import result
 from visits.rules.severity import Severity
+from visits.rules.texts import say
 
 ALERT = Severity.ALERT
 
@@ -34,7 +35,7 @@ def regular_capacity(
     passed = minimum == 0 or prisoners == 0 or offered >= minimum
     key = "CF-09.pass" if passed else "CF-09.alert"
     text = say(key, month=label, offered=offered, minimum=minimum)
-    return result("CF-09", text, passed=passed, params=params, severity=ALERT)
+    return result(RuleId.CF_09, text, passed=passed, params=params, severity=ALERT)
 
 
 def first_child_visit(
@@ -59,12 +60,12 @@ def first_child_visit(
         visit_day = (booked[0] - admission_date).days
         params["within_target"] = visit_day <= target
         text = say("CF-14.booked", visit_day=visit_day, target_days=target)
-        return result("CF-14", text, passed=True, params=params, severity=ALERT)
+        return result(RuleId.CF_14, text, passed=True, params=params, severity=ALERT)
     if day < profile.first_visit_alert_after_days:
         text = say("CF-14.not_due", day=day, alert_day=profile.first_visit_alert_after_days)
-        return result("CF-14", text, passed=True, params=params, severity=ALERT)
+        return result(RuleId.CF_14, text, passed=True, params=params, severity=ALERT)
     text = say("CF-14.alert", day=day, target_days=target)
-    return result("CF-14", text, passed=False, params=params, severity=ALERT)
+    return result(RuleId.CF_14, text, passed=False, params=params, severity=ALERT)
 
 
 def contact_gap(
@@ -88,7 +89,7 @@ def contact_gap(
     else:
         target = profile.target_interval_days
         text = say("CF-15.alert", child=child_id, days=days, target_days=target)
-    return result("CF-15", text, passed=passed, params=params, severity=ALERT)
+    return result(RuleId.CF_15, text, passed=passed, params=params, severity=ALERT)
 
 
 def video_only_contact(
@@ -114,4 +115,4 @@ def video_only_contact(
         text = say("CF-23.in_person", child=child_id, alert_days=profile.video_only_alert_days)
     else:
         text = say("CF-23.video_only", child=child_id, days=days)
-    return result("CF-23", text, passed=passed, params=params, severity=ALERT)
+    return result(RuleId.CF_23, text, passed=passed, params=params, severity=ALERT)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from visits.enums import BookableBy, Ledger, VisitType
-from visits.rules.messages import say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import BookingContext, PrisonerFacts, RuleResult, SlotFacts
 from visits.rules.party import Party
 from visits.rules.profiles import Profile
 from visits.rules.results import result
 from visits.rules.severity import Severity
+from visits.rules.texts import say
 
 CHILD_SESSION_TYPES = frozenset(
     {VisitType.CHILD_FAMILY, VisitType.FAMILY_DAY, VisitType.PARENT_CHILD_GROUP}
@@ -48,13 +49,13 @@ def child_contingent(party: Party, slot: SlotFacts, prisoner: PrisonerFacts) -> 
     params: dict[str, object] = {"ledger": ledger.value, "minutes": minutes}
     if ledger is Ledger.VIDEO:
         params["video_visits_this_month"] = prisoner.video_count
-        return result("CF-10", say("CF-10.video"), passed=True, params=params)
+        return result(RuleId.CF_10, say("CF-10.video"), passed=True, params=params)
     if ledger is Ledger.FAMILY_PROGRAMME:
         params["family_programmes_this_month"] = prisoner.family_programme_count
-        return result("CF-10", say("CF-10.programme"), passed=True, params=params)
+        return result(RuleId.CF_10, say("CF-10.programme"), passed=True, params=params)
     if ledger is Ledger.REGULAR:
         params["regular_minutes_used"] = prisoner.regular_minutes_used
-        return result("CF-10", say("CF-10.regular"), passed=True, params=params)
+        return result(RuleId.CF_10, say("CF-10.regular"), passed=True, params=params)
     eligible = [
         p.member.visitor_id
         for p in party.people
@@ -69,12 +70,12 @@ def child_contingent(party: Party, slot: SlotFacts, prisoner: PrisonerFacts) -> 
     }
     if not eligible:
         text = say("CF-10.no_eligible_child", max_age=profile.child_bonus_max_age)
-        return result("CF-10", text, passed=False, params=params)
+        return result(RuleId.CF_10, text, passed=False, params=params)
     if minutes > remaining:
         text = say("CF-10.exhausted", remaining=remaining, minutes=minutes)
-        return result("CF-10", text, passed=False, params=params)
+        return result(RuleId.CF_10, text, passed=False, params=params)
     text = say("CF-10.child", minutes=minutes, remaining=remaining - minutes)
-    return result("CF-10", text, passed=True, params=params)
+    return result(RuleId.CF_10, text, passed=True, params=params)
 
 
 def visits_per_period(
@@ -93,22 +94,20 @@ def visits_per_period(
     }
     if ledger_for(slot.visit_type, profile) is not Ledger.REGULAR:
         return result(
-            "CF-11", say("CF-11.not_counted"), passed=True, params=params, severity=severity
+            RuleId.CF_11, say("CF-11.not_counted"), passed=True, params=params, severity=severity
         )
     if not entitlement.capped:
         return result(
-            "CF-11", say("CF-11.unlimited"), passed=True, params=params, severity=severity
+            RuleId.CF_11, say("CF-11.unlimited"), passed=True, params=params, severity=severity
         )
     number = prisoner.visits_used_in_period + 1
     passed = number <= entitlement.visits_per_period
-    key = "CF-11.pass" if passed else "CF-11.fail"
-    text = say(
-        key,
-        number=number,
-        cap=entitlement.visits_per_period,
-        period_days=entitlement.period_days,
-    )
-    return result("CF-11", text, passed=passed, params=params, severity=severity)
+    cap, period_days = entitlement.visits_per_period, entitlement.period_days
+    if passed:
+        text = say("CF-11.pass", number=number, cap=cap, period_days=period_days)
+    else:
+        text = say("CF-11.fail", cap=cap, period_days=period_days)
+    return result(RuleId.CF_11, text, passed=passed, params=params, severity=severity)
 
 
 def neither_reward_nor_sanction(party: Party, prisoner: PrisonerFacts) -> RuleResult:
@@ -121,9 +120,9 @@ def neither_reward_nor_sanction(party: Party, prisoner: PrisonerFacts) -> RuleRe
         *prisoner.discipline_flags,
     ]
     if not party.children or not flags:
-        return result("CF-12", say("CF-12.pass"), passed=True)
+        return result(RuleId.CF_12, say("CF-12.pass"), passed=True)
     return result(
-        "CF-12",
+        RuleId.CF_12,
         say("CF-12.disregarded", flags=", ".join(flags)),
         passed=True,
         params={"disregarded": flags},
@@ -146,21 +145,21 @@ def child_visit_length(party: Party, slot: SlotFacts) -> RuleResult:
     }
     if not session and not party.children:
         return result(
-            "CF-13", say("CF-13.no_children"), passed=True, params=params, severity=severity
+            RuleId.CF_13, say("CF-13.no_children"), passed=True, params=params, severity=severity
         )
     if minutes < profile.min_child_visit_minutes:
         key = "CF-13.too_short" if session else "CF-13.too_short_regular"
         text = say(key, minutes=minutes, min_minutes=profile.min_child_visit_minutes)
-        return result("CF-13", text, passed=False, params=params, severity=severity)
+        return result(RuleId.CF_13, text, passed=False, params=params, severity=severity)
     if minutes < profile.recommended_child_visit_minutes:
         text = say(
             "CF-13.below_recommended",
             minutes=minutes,
             recommended=profile.recommended_child_visit_minutes,
         )
-        return result("CF-13", text, passed=False, params=params, severity=Severity.SOFT)
+        return result(RuleId.CF_13, text, passed=False, params=params, severity=Severity.SOFT)
     text = say("CF-13.pass", minutes=minutes)
-    return result("CF-13", text, passed=True, params=params, severity=severity)
+    return result(RuleId.CF_13, text, passed=True, params=params, severity=severity)
 
 
 def video_adds(slot: SlotFacts, profile: Profile) -> RuleResult:
@@ -168,4 +167,4 @@ def video_adds(slot: SlotFacts, profile: Profile) -> RuleResult:
     ledger = ledger_for(slot.visit_type, profile)
     params = {"ledger": ledger.value}
     key = "CF-23.video" if slot.visit_type is VisitType.VIDEO else "CF-23.pass"
-    return result("CF-23", say(key), passed=True, params=params)
+    return result(RuleId.CF_23, say(key), passed=True, params=params)

@@ -6,10 +6,11 @@ to a request the visits team can look at.
 
 from __future__ import annotations
 
-from visits.rules.messages import VISIT_TYPE_NAMES, joined, say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import RuleResult, SlotFacts
 from visits.rules.party import Party
 from visits.rules.results import result
+from visits.rules.texts import joined, say, visit_type_name
 
 
 def visitor_caps(party: Party) -> RuleResult:
@@ -30,7 +31,7 @@ def visitor_caps(party: Party) -> RuleResult:
         "max_total": profile.max_total,
     }
     if not party.people:
-        return result("CF-07", say("CF-07.empty"), passed=False, params=params)
+        return result(RuleId.CF_07, say("CF-07.empty"), passed=False, params=params)
     caps = {
         "max_adults": profile.max_adults,
         "max_children": profile.max_children,
@@ -45,7 +46,7 @@ def visitor_caps(party: Party) -> RuleResult:
         text = say("CF-07.fail", adults=adults, children=children, **caps)
     else:
         text = say("CF-07.pass", **caps)
-    return result("CF-07", text, passed=not over, params=params)
+    return result(RuleId.CF_07, text, passed=not over, params=params)
 
 
 def composition(party: Party, slot: SlotFacts) -> RuleResult:
@@ -60,7 +61,7 @@ def composition(party: Party, slot: SlotFacts) -> RuleResult:
         "adults": adults,
         "children": len(party.children),
     }
-    name = VISIT_TYPE_NAMES[slot.visit_type]
+    name = visit_type_name(slot.visit_type)
     texts = []
     if rule.children_required and not party.children:
         texts.append(say("CF-08.children_required", visit_type=name))
@@ -74,7 +75,7 @@ def composition(party: Party, slot: SlotFacts) -> RuleResult:
             )
         )
     text = joined(texts) if texts else say("CF-08.pass")
-    return result("CF-08", text, passed=not texts, params=params)
+    return result(RuleId.CF_08, text, passed=not texts, params=params)
 
 
 def room_capacity(party: Party, slot: SlotFacts) -> RuleResult:
@@ -94,7 +95,7 @@ def room_capacity(party: Party, slot: SlotFacts) -> RuleResult:
         and need.children <= slot.remaining_children
     )
     if fits:
-        return result("CF-07b", say("CF-07b.pass"), passed=True, params=params)
+        return result(RuleId.CF_07B, say("CF-07b.pass"), passed=True, params=params)
     text = say(
         "CF-07b.fail",
         tables=max(slot.remaining_tables, 0),
@@ -103,4 +104,4 @@ def room_capacity(party: Party, slot: SlotFacts) -> RuleResult:
         need_seats=need.seats,
         need_children=need.children,
     )
-    return result("CF-07b", text, passed=False, params=params)
+    return result(RuleId.CF_07B, text, passed=False, params=params)

@@ -7,11 +7,12 @@ is told only that staff will be in touch, so a child's wish is never exposed to 
 
 from __future__ import annotations
 
-from visits.rules.messages import and_list, say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import RuleResult, VisitWish
 from visits.rules.party import Party
 from visits.rules.results import result
 from visits.rules.rooms import child_bands
+from visits.rules.texts import and_list, say
 
 
 def day_sheet_flag(party: Party) -> RuleResult:
@@ -19,9 +20,9 @@ def day_sheet_flag(party: Party) -> RuleResult:
     ages = sorted(p.age for p in party.children)
     params = {"child_in_party": bool(ages), "children": len(ages), "ages": ages}
     if not ages:
-        return result("CF-20", say("CF-20.none"), passed=True, params=params)
+        return result(RuleId.CF_20, say("CF-20.none"), passed=True, params=params)
     text = say("CF-20.flag", count=len(ages), ages=", ".join(map(str, ages)))
-    return result("CF-20", text, passed=True, params=params)
+    return result(RuleId.CF_20, text, passed=True, params=params)
 
 
 def age_appropriate_information(party: Party) -> RuleResult:
@@ -29,7 +30,7 @@ def age_appropriate_information(party: Party) -> RuleResult:
     bands = child_bands(party)
     params = {"age_bands": bands}
     text = say("CF-21.bands", bands=and_list(bands)) if bands else say("CF-21.no_children")
-    return result("CF-21", text, passed=True, params=params, in_confirmation=True)
+    return result(RuleId.CF_21, text, passed=True, params=params, in_confirmation=True)
 
 
 def child_voice(party: Party) -> RuleResult:
@@ -44,9 +45,9 @@ def child_voice(party: Party) -> RuleResult:
     params = {"child_voice_age": voice_age, "children_against": against}
     if not against:
         text = say("CF-22.pass", voice_age=voice_age)
-        return result("CF-22", text, passed=True, params={"child_voice_age": voice_age})
+        return result(RuleId.CF_22, text, passed=True, params={"child_voice_age": voice_age})
     return result(
-        "CF-22",
+        RuleId.CF_22,
         say("CF-22.fail", voice_age=voice_age),
         passed=False,
         params=params,

@@ -16,7 +16,6 @@ import msgspec
 from visits.enums import (
     BookableBy,
     CustodyStatus,
-    Language,
     Relationship,
     RoomFeature,
     StaffRole,
@@ -25,6 +24,7 @@ from visits.enums import (
 from visits.rules.local_time import elapsed_minutes, on_wall, utc
 from visits.rules.profiles import Profile
 from visits.rules.severity import Severity
+from visits.rules.texts import Text, render
 
 __all__ = [
     "CHILD_VISITORS_VETTED",
@@ -60,43 +60,44 @@ class FamilyRuleResult(msgspec.Struct, frozen=True, kw_only=True):
     rule_id: str
     severity: Severity
     passed: bool
-    message_de: str
-    message_en: str
+    message: Text
     params: dict[str, Any]
     route_to_review: bool
     in_confirmation: bool
+
+    def message_in(self, language: str) -> str:
+        """The family text in ``language``."""
+        return render(self.message, language)
 
 
 class RuleResult(msgspec.Struct, frozen=True, kw_only=True):
     """One rule's verdict on one booking (or one alert), for staff.
 
+    Texts are language-neutral (``texts.Text``) and rendered when read, so stored results
+    survive a wording change or a new language.
     ``route_to_review``: a failure sends the booking to staff review instead of refusing it.
     ``in_confirmation``: the text belongs in the family's confirmation (INFO, checklists).
-    ``family_message_*``: set for confidential results (safeguarding, a child's wish): families
-    see only these, while ``message_*`` and ``params`` give staff the reason.
+    ``family_message``: set for confidential results (safeguarding, a child's wish): families
+    see only this, while ``message`` and ``params`` give staff the reason.
     """
 
     rule_id: str
     severity: Severity
     passed: bool
-    message_de: str
-    message_en: str
+    message: Text
     params: dict[str, Any] = msgspec.field(default_factory=dict)
     overridable_by: StaffRole | None = None
     route_to_review: bool = False
     in_confirmation: bool = False
-    family_message_de: str | None = None
-    family_message_en: str | None = None
+    family_message: Text | None = None
 
     def __post_init__(self) -> None:
-        if (self.family_message_de is None) != (self.family_message_en is None):
-            raise ValueError("a family message needs both languages or neither")
         if self.route_to_review and self.passed:
             raise ValueError("only a failed result goes to review")
 
     @property
     def confidential(self) -> bool:
-        return self.family_message_de is not None
+        return self.family_message is not None
 
     @property
     def refuses(self) -> bool:
@@ -107,22 +108,21 @@ class RuleResult(msgspec.Struct, frozen=True, kw_only=True):
     def needs_review(self) -> bool:
         return not self.passed and self.route_to_review
 
-    def message(self, language: Language | str) -> str:
-        """The staff text in ``language`` (de or en)."""
-        return self.message_de if Language(language) is Language.DE else self.message_en
+    def message_in(self, language: str) -> str:
+        """The staff text in ``language``."""
+        return render(self.message, language)
 
     def for_family(self) -> FamilyRuleResult:
         """The public view: confidential results keep only the neutral family text."""
-        if self.family_message_de is not None and self.family_message_en is not None:
-            message_de, message_en, params = self.family_message_de, self.family_message_en, {}
+        if self.family_message is not None:
+            message, params = self.family_message, {}
         else:
-            message_de, message_en, params = self.message_de, self.message_en, dict(self.params)
+            message, params = self.message, dict(self.params)
         return FamilyRuleResult(
             rule_id=self.rule_id,
             severity=self.severity,
             passed=self.passed,
-            message_de=message_de,
-            message_en=message_en,
+            message=message,
             params=params,
             route_to_review=self.route_to_review,
             in_confirmation=self.in_confirmation,

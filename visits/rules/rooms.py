@@ -4,11 +4,12 @@ children, family programmes' age eligibility, and long visits."""
 from __future__ import annotations
 
 from visits.enums import VisitType
-from visits.rules.messages import VISIT_TYPE_NAMES, and_list, say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import PrisonerFacts, RuleResult, SlotFacts
 from visits.rules.party import Party
 from visits.rules.profiles import Profile
 from visits.rules.results import result
+from visits.rules.texts import and_list, say, visit_type_name
 
 
 def child_bands(party: Party) -> list[str]:
@@ -29,9 +30,11 @@ def child_friendly_room(party: Party, slot: SlotFacts) -> RuleResult:
     }
     severity = party.profile.child_room_severity
     if not missing:
-        return result("CF-18", say("CF-18.pass"), passed=True, params=params, severity=severity)
+        return result(
+            RuleId.CF_18, say("CF-18.pass"), passed=True, params=params, severity=severity
+        )
     text = say("CF-18.fail", bands=and_list(missing))
-    return result("CF-18", text, passed=False, params=params, severity=severity)
+    return result(RuleId.CF_18, text, passed=False, params=params, severity=severity)
 
 
 def closed_visit_with_children(
@@ -48,16 +51,16 @@ def closed_visit_with_children(
     }
     closed = slot.room_closed_visits or prisoner.closed_visits_only
     if not closed or not party.children:
-        return result("CF-19", say("CF-19.pass"), passed=True, params=params)
+        return result(RuleId.CF_19, say("CF-19.pass"), passed=True, params=params)
     if prisoner.closed_visits_only:
         return result(
-            "CF-19",
+            RuleId.CF_19,
             say("CF-19.prisoner_closed"),
             passed=False,
             params=params,
             family_text=say("family.review"),
         )
-    return result("CF-19", say("CF-19.fail"), passed=False, params=params)
+    return result(RuleId.CF_19, say("CF-19.fail"), passed=False, params=params)
 
 
 def family_programme(party: Party, slot: SlotFacts) -> RuleResult:
@@ -65,8 +68,8 @@ def family_programme(party: Party, slot: SlotFacts) -> RuleResult:
     eligible. The refusal points to child and family visits, where all siblings can come."""
     programme = party.profile.programmes.for_type(slot.visit_type)
     if programme is None:
-        return result("CF-24", say("CF-24.not_programme"), passed=True)
-    name = VISIT_TYPE_NAMES[slot.visit_type]
+        return result(RuleId.CF_24, say("CF-24.not_programme"), passed=True)
+    name = visit_type_name(slot.visit_type)
     outside = [
         p.member.visitor_id
         for p in party.children
@@ -82,7 +85,7 @@ def family_programme(party: Party, slot: SlotFacts) -> RuleResult:
     }
     if programme.children_required and not party.children:
         text = say("CF-24.children_required", programme=name)
-        return result("CF-24", text, passed=False, params=params)
+        return result(RuleId.CF_24, text, passed=False, params=params)
     if outside:
         text = say(
             "CF-24.ages",
@@ -90,8 +93,8 @@ def family_programme(party: Party, slot: SlotFacts) -> RuleResult:
             min_age=programme.min_child_age,
             max_age=programme.max_child_age,
         )
-        return result("CF-24", text, passed=False, params=params)
-    return result("CF-24", say("CF-24.pass", programme=name), passed=True, params=params)
+        return result(RuleId.CF_24, text, passed=False, params=params)
+    return result(RuleId.CF_24, say("CF-24.pass", programme=name), passed=True, params=params)
 
 
 def long_visit(slot: SlotFacts, profile: Profile) -> RuleResult:
@@ -99,4 +102,4 @@ def long_visit(slot: SlotFacts, profile: Profile) -> RuleResult:
     needs = slot.visit_type is VisitType.LONG_VISIT and profile.long_visit_requires_approval
     key = "CF-25.fail" if needs else "CF-25.pass"
     params = {"long_visit_requires_approval": profile.long_visit_requires_approval}
-    return result("CF-25", say(key), passed=not needs, params=params)
+    return result(RuleId.CF_25, say(key), passed=not needs, params=params)

@@ -12,13 +12,14 @@ from datetime import datetime, timedelta, tzinfo
 
 from visits.enums import BookableBy
 from visits.rules.allowances import CHILD_SESSION_TYPES
+from visits.rules.catalogue import RuleId
 from visits.rules.local_time import instant, on_wall, utc
-from visits.rules.messages import clock, day_text, say, wall_clock
 from visits.rules.model import BookingContext, RuleResult, SlotFacts
 from visits.rules.party import Party
 from visits.rules.profiles import Profile
 from visits.rules.results import result
 from visits.rules.severity import Severity
+from visits.rules.texts import Day, clock, say, wall_clock
 
 
 def during_school_hours(start: datetime, end: datetime, zone: tzinfo, profile: Profile) -> bool:
@@ -50,17 +51,19 @@ def school_hours(party: Party, slot: SlotFacts) -> RuleResult:
     params = {
         "school_age_children": pupils,
         "school_day": school_day,
-        "school_day_start": clock(profile.school_day_start),
-        "school_day_end": clock(profile.school_day_end),
+        "school_day_start": f"{profile.school_day_start:%H:%M}",
+        "school_day_end": f"{profile.school_day_end:%H:%M}",
     }
     if not clash:
-        return result("CF-16", say("CF-16.pass"), passed=True, params=params, severity=severity)
+        return result(
+            RuleId.CF_16, say("CF-16.pass"), passed=True, params=params, severity=severity
+        )
     text = say(
         "CF-16.fail",
         start=clock(profile.school_day_start),
         end=clock(profile.school_day_end),
     )
-    return result("CF-16", text, passed=False, params=params, severity=severity)
+    return result(RuleId.CF_16, text, passed=False, params=params, severity=severity)
 
 
 def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
@@ -72,11 +75,11 @@ def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
     late = slot.end_utc > instant(slot.visit_date, profile.young_latest, slot.zone)
     params = {
         "young_children": young,
-        "earliest": clock(profile.young_earliest),
-        "latest": clock(profile.young_latest),
+        "earliest": f"{profile.young_earliest:%H:%M}",
+        "latest": f"{profile.young_latest:%H:%M}",
     }
     if not young or not (early or late):
-        return result("CF-17", say("CF-17.pass"), passed=True, params=params)
+        return result(RuleId.CF_17, say("CF-17.pass"), passed=True, params=params)
     text = say(
         "CF-17.fail",
         young_age=profile.young_age,
@@ -85,7 +88,7 @@ def young_children_times(party: Party, slot: SlotFacts) -> RuleResult:
         start=wall_clock(slot.local_start),
         end=wall_clock(slot.local_end),
     )
-    return result("CF-17", text, passed=False, params=params)
+    return result(RuleId.CF_17, text, passed=False, params=params)
 
 
 def booking_window(slot: SlotFacts, context: BookingContext) -> RuleResult:
@@ -106,15 +109,15 @@ def booking_window(slot: SlotFacts, context: BookingContext) -> RuleResult:
     }
     if until <= timedelta(0):
         text = say("CF-BW.past")
-        return result("CF-BW", text, passed=False, params=params, severity=Severity.HARD)
+        return result(RuleId.CF_BW, text, passed=False, params=params, severity=Severity.HARD)
     if public and slot.bookable_by is BookableBy.STAFF:
         text = say("CF-BW.staff_only")
-        return result("CF-BW", text, passed=False, params=params, severity=Severity.HARD)
+        return result(RuleId.CF_BW, text, passed=False, params=params, severity=Severity.HARD)
     if until < timedelta(hours=profile.min_notice_hours):
         text = say("CF-BW.too_soon", hours=profile.min_notice_hours)
-        return result("CF-BW", text, passed=False, params=params, severity=severity)
+        return result(RuleId.CF_BW, text, passed=False, params=params, severity=severity)
     if days_ahead > profile.max_days_ahead:
         opens = slot.visit_date - timedelta(days=profile.max_days_ahead)
-        text = say("CF-BW.too_far", days=profile.max_days_ahead, opens=day_text(opens))
-        return result("CF-BW", text, passed=False, params=params, severity=severity)
-    return result("CF-BW", say("CF-BW.pass"), passed=True, params=params, severity=severity)
+        text = say("CF-BW.too_far", days=profile.max_days_ahead, opens=Day(opens))
+        return result(RuleId.CF_BW, text, passed=False, params=params, severity=severity)
+    return result(RuleId.CF_BW, say("CF-BW.pass"), passed=True, params=params, severity=severity)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from visits.enums import CustodyStatus
-from visits.rules.messages import day_text, joined, say
+from visits.rules.catalogue import RuleId
 from visits.rules.model import HouseholdHistory, PrisonerFacts, RuleResult
 from visits.rules.party import Party
 from visits.rules.results import result
+from visits.rules.texts import Day, joined, say
 
 
 def lead_visitor(party: Party) -> RuleResult:
@@ -29,7 +30,7 @@ def lead_visitor(party: Party) -> RuleResult:
         unaccompanied_min_age=profile.unaccompanied_min_age,
         lead_min_age=profile.lead_min_age,
     )
-    return result("CF-01", text, passed=not alone, params=params)
+    return result(RuleId.CF_01, text, passed=not alone, params=params)
 
 
 def guardian_consent(party: Party, history: HouseholdHistory) -> RuleResult:
@@ -50,18 +51,20 @@ def guardian_consent(party: Party, history: HouseholdHistory) -> RuleResult:
         "guardian_id_copy": profile.consent_requires_guardian_id_copy,
     }
     if not party.children or guardian_present:
-        return result("CF-02", say("CF-02.pass"), passed=True, params=params)
+        return result(RuleId.CF_02, say("CF-02.pass"), passed=True, params=params)
     if not missing:
-        return result("CF-02", say("CF-02.on_file"), passed=True, params=params)
+        return result(RuleId.CF_02, say("CF-02.on_file"), passed=True, params=params)
     suffix = "_id" if profile.consent_requires_guardian_id_copy else ""
     if party.leads:
         key = "CF-02.consent"
     elif profile.unaccompanied_requires_consent:
         key = "CF-02.unaccompanied"
     else:
-        return result("CF-02", say("CF-02.pass"), passed=True, params=params)
+        return result(RuleId.CF_02, say("CF-02.pass"), passed=True, params=params)
     params["children_without_consent"] = missing
-    return result("CF-02", say(key + suffix), passed=False, params=params, in_confirmation=True)
+    return result(
+        RuleId.CF_02, say(key + suffix), passed=False, params=params, in_confirmation=True
+    )
 
 
 def id_documents(party: Party) -> RuleResult:
@@ -74,7 +77,7 @@ def id_documents(party: Party) -> RuleResult:
     needs_id = [p.member.visitor_id for p in party.people if p.age >= exempt_age or not accompanied]
     text = say("CF-03.all") if exempt_age == 0 else say("CF-03.from_age", age=exempt_age)
     params = {"id_exempt_under_age": exempt_age, "needs_id": needs_id}
-    return result("CF-03", text, passed=True, params=params, in_confirmation=True)
+    return result(RuleId.CF_03, text, passed=True, params=params, in_confirmation=True)
 
 
 def approval(party: Party, prisoner: PrisonerFacts) -> RuleResult:
@@ -96,7 +99,7 @@ def approval(party: Party, prisoner: PrisonerFacts) -> RuleResult:
     }
     keys = [k for k, ids in (("not_approved", not_approved), ("no_permit", no_permit)) if ids]
     text = joined(say(f"CF-04.{k}") for k in keys) if keys else say("CF-04.pass")
-    return result("CF-04", text, passed=not keys, params=params)
+    return result(RuleId.CF_04, text, passed=not keys, params=params)
 
 
 def safeguarding(party: Party, prisoner: PrisonerFacts) -> RuleResult:
@@ -111,11 +114,11 @@ def safeguarding(party: Party, prisoner: PrisonerFacts) -> RuleResult:
         if p.member.safeguarding_flags
     }
     if not prisoner_codes and not visitor_flags:
-        return result("CF-05", say("CF-05.pass"), passed=True)
+        return result(RuleId.CF_05, say("CF-05.pass"), passed=True)
     codes = sorted({*prisoner_codes, *(c for flags in visitor_flags.values() for c in flags)})
     params = {"prisoner_restrictions": prisoner_codes, "visitor_flags": visitor_flags}
     return result(
-        "CF-05",
+        RuleId.CF_05,
         say("CF-05.fail", codes=", ".join(codes)),
         passed=False,
         params=params,
@@ -131,6 +134,6 @@ def ages_on_visit_date(party: Party) -> RuleResult:
         "born_after_visit": list(party.unborn),
     }
     if party.unborn:
-        return result("CF-06", say("CF-06.unborn"), passed=False, params=params)
-    text = say("CF-06.pass", visit_date=day_text(party.visit_date))
-    return result("CF-06", text, passed=True, params=params)
+        return result(RuleId.CF_06, say("CF-06.unborn"), passed=False, params=params)
+    text = say("CF-06.pass", visit_date=Day(party.visit_date))
+    return result(RuleId.CF_06, text, passed=True, params=params)

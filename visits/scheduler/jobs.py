@@ -1,4 +1,8 @@
-"""Scheduled work. Each job is safe to run twice at once: it only inserts what is missing."""
+"""Scheduled work. Each job is safe to run twice at once: it only inserts what is missing.
+
+A job is its own transaction boundary (``boundary.commit``): it commits, then delivers what the
+committed work registered to happen after it (notices, invites).
+"""
 
 from __future__ import annotations
 
@@ -11,36 +15,37 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.accounts import rate_limit
 from visits.booking import service as booking
-from visits.calendar.mail import mail_invite_now
+from visits.db import transaction
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
 from visits.notify import dispatch
-from visits.notify.channels import notifier_for
-from visits.notify.notices import notify_household
 from visits.notify.sms import sender_for
 from visits.people.alerts import facility_alerts
+from visits.scheduler import boundary
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 
 async def extend_slot_horizon(
-    session_factory: async_sessionmaker[AsyncSession], horizon_days: int
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> int:
-    """Generate every facility's slots from today to ``horizon_days`` ahead (local dates)."""
+    """Generate every facility's slots from today to ``slot_horizon_days`` ahead (local dates),
+    one transaction per facility."""
     created = 0
+    context = boundary.OutsideRequest.of(session_factory, settings)
     async with session_factory() as session:
         facilities = (await session.scalars(sa.select(Facility).where(Facility.is_active))).all()
         for facility in facilities:
             today = datetime.now(UTC).astimezone(ZoneInfo(facility.timezone)).date()
             try:
                 count = await generate_slots(
-                    session, facility, today, today + timedelta(days=horizon_days - 1)
+                    session, facility, today, today + timedelta(days=settings.slot_horizon_days - 1)
                 )
-                await session.commit()
+                await boundary.commit(session, context)
             except Exception:
-                await session.rollback()
+                await transaction.rollback(session)
                 log.exception("slot_horizon_failed", facility_id=str(facility.id))
                 continue
             created += count
@@ -49,7 +54,9 @@ async def extend_slot_horizon(
     return created
 
 
-async def prune_sign_in_records(session_factory: async_sessionmaker[AsyncSession]) -> int:
+async def prune_sign_in_records(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
     """Forget rate-limit counters and sign-in challenges that are a day past their use."""
     cutoff = utcnow() - timedelta(days=1)
     async with session_factory() as session:
@@ -57,18 +64,20 @@ async def prune_sign_in_records(session_factory: async_sessionmaker[AsyncSession
         challenges = await session.execute(
             sa.delete(SignInChallenge).where(SignInChallenge.expires_at < cutoff)
         )
-        await session.commit()
+        await boundary.commit(session, boundary.OutsideRequest.of(session_factory, settings))
     removed = counters + int(challenges.rowcount or 0)  # type: ignore[attr-defined]
     if removed:
         log.info("sign_in_records_pruned", count=removed)
     return removed
 
 
-async def expire_holds(session_factory: async_sessionmaker[AsyncSession]) -> int:
+async def expire_holds(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
     """Release capacity of holds that were never confirmed."""
     async with session_factory() as session:
         count = await booking.expire_holds(session)
-        await session.commit()
+        await boundary.commit(session, boundary.OutsideRequest.of(session_factory, settings))
     if count:
         log.info("holds_expired", count=count)
     return count
@@ -77,19 +86,11 @@ async def expire_holds(session_factory: async_sessionmaker[AsyncSession]) -> int
 async def reject_stale_requests(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> int:
-    """Reject requests nobody decided before the cut-off; the families are told."""
+    """Reject requests nobody decided before the cut-off; the families are told (the booking
+    service registers each notice and cancelled invite, delivered once committed)."""
     async with session_factory() as session:
         rejected = await booking.reject_stale_requests(session, settings.request_cutoff_hours)
-        await session.commit()
-        for visit in rejected:
-            await notify_household(
-                session,
-                notifier_for(settings),
-                visit,
-                "rejected",
-                "not reviewed before the cut-off",
-            )
-            await mail_invite_now(session, settings, visit.id)  # CANCEL the tentative invite
+        await boundary.commit(session, boundary.OutsideRequest.of(session_factory, settings))
     if rejected:
         log.info("stale_requests_rejected", count=len(rejected))
     return len(rejected)

@@ -21,6 +21,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath, QueryParameter
 
 from visits.accounts import households, tokens
+from visits.accounts import queries as account_queries
 from visits.accounts.schemas import (
     ApprovalRequestIn,
     CodeRequestIn,
@@ -30,26 +31,37 @@ from visits.accounts.schemas import (
 from visits.accounts.sign_in import request_code, verify_code
 from visits.audit import record
 from visits.booking import checks, service
+from visits.booking import queries as visit_queries
+from visits.booking.dependencies import CallersVisit, ForHousehold, RequestCaller, visit_for
 from visits.booking.presenters import visit_out
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
-from visits.calendar.mail import mail_invite_with
-from visits.db.models import Facility, Prisoner, Visitor, VisitParty
+from visits.db.models import Facility, Prisoner
 from visits.dependencies import AppSettings, DbSession, Notifier, client_address
 from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
-from visits.errors import ProblemError
+from visits.errors import (
+    Conflict,
+    Refused,
+    TooManyRequests,
+    Unauthenticated,
+    Unprocessable,
+)
 from visits.facilities import queries as facility_queries
-from visits.facilities.management import public_information
+from visits.people import queries as people_queries
 from visits.rules.ages import age_on
-from visits.settings import Settings
 from visits.validation import browser_text, parse_body
 from visits.web import forms
-from visits.web import queries as web_queries
-from visits.web.labels import field_messages, problem_message
-from visits.web.pages import Page, choose_language, see_other
+from visits.web.labels import field_messages
+from visits.web.pages import (
+    PAGE_DEPENDENCIES,
+    FamilyPage,
+    Page,
+    error_pages,
+    own_visit,
+    see_other,
+)
 from visits.web.security import (
-    CsrfRejected,
     SignInRequired,
     check_csrf,
     cleared_session_cookie,
@@ -64,46 +76,8 @@ MAX_WEEKS_AHEAD = 8
 CHILD_AGE_LIMIT = 18
 
 
-def _bare_page(request: Request[Any, Any, Any]) -> Page:
-    """A page for error answers, which have no database session: cookie or browser language."""
-    settings: Settings = request.app.state.settings
-    return Page(request, settings, choose_language(request, None), None, None)
-
-
-def _on_problem(request: Request[Any, Any, Any], exc: ProblemError) -> Response[Any]:
-    page = _bare_page(request)
-    return page.render(
-        "problem.html", status=exc.status_code, message=problem_message(exc.slug, page._)
-    )
-
-
-def _on_not_found(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    page = _bare_page(request)
-    return page.render("problem.html", status=404, message=page._("This page does not exist."))
-
-
-def _on_invalid(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    page = _bare_page(request)
-    message = page._("This link or form is not complete. Please start again from the menu.")
-    return page.render("problem.html", status=400, message=message)
-
-
-def _on_csrf(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
-    page = _bare_page(request)
-    message = page._(
-        "For your safety this form could not be sent. Please open the page again and send it "
-        "once more."
-    )
-    return page.render("problem.html", status=403, message=message)
-
-
 def _on_sign_in_required(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     return see_other("/sign-in")
-
-
-def _caller(page: Page) -> service.Caller:
-    who = page.principal
-    return service.Caller(actor=who.actor, household_id=who.household_id, language=page.language)
 
 
 class WebController(Controller):
@@ -111,41 +85,34 @@ class WebController(Controller):
 
     path = "/"
     include_in_schema = False
+    dependencies = PAGE_DEPENDENCIES
     before_request = check_csrf  # type: ignore[assignment]  # a plain hook, not a method
     exception_handlers = {
-        ProblemError: _on_problem,
-        NotFoundException: _on_not_found,
-        ValidationException: _on_invalid,
-        CsrfRejected: _on_csrf,
+        **error_pages(Page, "problem.html"),
         SignInRequired: _on_sign_in_required,
     }
 
     # --- signing in -------------------------------------------------------------------------
 
     @get("/")
-    async def home(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
-        return see_other("/household" if page.who else "/sign-in")
+    async def home(self, public_page: FamilyPage) -> Response[Any]:
+        return see_other("/household" if public_page.who else "/sign-in")
 
     @get("/sign-in")
-    async def sign_in_page(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
-        return page.render("sign_in.html", email="", errors={})
+    async def sign_in_page(self, public_page: FamilyPage) -> Response[Any]:
+        return public_page.render("sign_in.html", email="", errors={})
 
     @post("/sign-in")
     async def send_code(
         self,
         request: Request[Any, Any, Any],
+        public_page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
         notifier: Notifier,
         data: Annotated[forms.EmailForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
+        page = public_page
         email = data.email.strip()
         if not email:
             errors = {
@@ -155,29 +122,24 @@ class WebController(Controller):
         try:
             challenge = await request_code(
                 db_session,
-                notifier,
                 CodeRequestIn(email=email),
                 client_address(request),
                 settings.sign_in_code_minutes,
                 page.language,
             )
-        except ProblemError as exc:
-            if exc.errors:
-                errors = field_messages(exc.errors, page._)
-                return page.render("sign_in.html", status=422, email=email, errors=errors)
-            raise
+        except Unprocessable as invalid:
+            errors = field_messages(invalid.errors, page._)
+            return page.render("sign_in.html", status=422, email=email, errors=errors)
         return see_other(f"/sign-in/code?challenge={challenge.challenge_id}")
 
     @get("/sign-in/code")
     async def code_page(
         self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
+        public_page: FamilyPage,
         settings: AppSettings,
         challenge: Annotated[uuid.UUID, QueryParameter()],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
-        return page.render(
+        return public_page.render(
             "code.html", challenge_id=challenge, errors={}, minutes=settings.sign_in_code_minutes
         )
 
@@ -185,11 +147,12 @@ class WebController(Controller):
     async def verify(
         self,
         request: Request[Any, Any, Any],
+        public_page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
         data: Annotated[forms.CodeForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
+        page = public_page
         challenge_id = parse_uuid(data.challenge_id)
         code = data.code.strip().replace(" ", "")
         if challenge_id is None:
@@ -206,8 +169,8 @@ class WebController(Controller):
                     client_address(request),
                     timedelta(days=settings.household_token_days),
                 )
-            except ProblemError as exc:
-                error = problem_message(exc.slug, page._)
+            except (Unauthenticated, TooManyRequests) as refusal:
+                error = page.problem(refusal)
             else:
                 cookie = session_cookie(
                     issued.token, issued.expires_at, is_secure(request, settings)
@@ -225,15 +188,15 @@ class WebController(Controller):
     async def sign_out(
         self,
         request: Request[Any, Any, Any],
+        public_page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
         data: Annotated[forms.EmptyForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
-        if page.who is not None:
-            await tokens.revoke(db_session, page.who.token_id)
-            record(db_session, page.who.actor, "sign_out", "household", page.who.household_id)
-            await db_session.commit()
+        who = public_page.who
+        if who is not None:
+            await tokens.revoke(db_session, who.token_id)
+            record(db_session, who.actor, "sign_out", "household", who.household_id)
         cookie = cleared_session_cookie(is_secure(request, settings))
         return see_other("/sign-in", done="signed_out", cookies=[cookie])
 
@@ -242,16 +205,9 @@ class WebController(Controller):
     async def _household_page(
         self, page: Page, db_session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
-        who = page.principal
-        visitors = list(
-            await db_session.scalars(
-                sa.select(Visitor)
-                .where(Visitor.household_id == who.household_id)
-                .order_by(Visitor.birth_date, Visitor.id)
-            )
-        )
+        visitors = await account_queries.household_visitors(db_session, page.principal.household_id)
         shown = await households.visitors_out(db_session, visitors)
-        facility_names = {
+        facility_names = {  # every facility, also one no longer active (its approvals stay)
             facility_id: name
             for facility_id, name in await db_session.execute(sa.select(Facility.id, Facility.name))
         }
@@ -269,21 +225,16 @@ class WebController(Controller):
         )
 
     @get("/household")
-    async def household(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
+    async def household(self, page: FamilyPage, db_session: DbSession) -> Response[Any]:
         return await self._household_page(page, db_session)
 
     @post("/household/visitors")
     async def add_visitor(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
         db_session: DbSession,
-        settings: AppSettings,
         data: Annotated[forms.VisitorForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         raw = {
             "given_name": data.given_name.strip(),
             "family_name": data.family_name.strip(),
@@ -292,8 +243,8 @@ class WebController(Controller):
         }
         try:
             visitor = parse_body(VisitorIn, raw)
-        except ProblemError as exc:
-            errors = field_messages(exc.errors, page._)
+        except Unprocessable as invalid:
+            errors = field_messages(invalid.errors, page._)
             return await self._household_page(
                 page, db_session, status=422, form=data, errors=errors
             )
@@ -303,12 +254,11 @@ class WebController(Controller):
     @post("/household/sms")
     async def sms_preference(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
         data: Annotated[forms.SmsForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         wanted = data.sms_consent == "yes"
         await households.update_household(
             db_session, page.principal, HouseholdUpdateIn(sms_consent=wanted), settings
@@ -320,16 +270,10 @@ class WebController(Controller):
     async def _book_page(
         self, page: Page, db_session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
-        who = page.principal
-        visitable = await web_queries.visitable(db_session, who.household_id)
+        household_id = page.principal.household_id
+        visitable = await people_queries.visitable(db_session, household_id)
         facilities, _ = await facility_queries.list_facilities(db_session, limit=200, offset=0)
-        visitors = list(
-            await db_session.scalars(
-                sa.select(Visitor)
-                .where(Visitor.household_id == who.household_id)
-                .order_by(Visitor.birth_date, Visitor.id)
-            )
-        )
+        visitors = await account_queries.household_visitors(db_session, household_id)
         defaults: dict[str, Any] = {"form": forms.ApprovalForm(), "errors": {}, "problem": None}
         return page.render(
             "book.html",
@@ -341,21 +285,16 @@ class WebController(Controller):
         )
 
     @get("/book")
-    async def book(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
+    async def book(self, page: FamilyPage, db_session: DbSession) -> Response[Any]:
         return await self._book_page(page, db_session)
 
     @post("/book/approval")
     async def ask_for_approval(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
         db_session: DbSession,
-        settings: AppSettings,
         data: Annotated[forms.ApprovalForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         who = page.principal
         errors: dict[str, str] = {}
         facility_id = parse_uuid(data.facility_id)
@@ -367,11 +306,7 @@ class WebController(Controller):
             errors["prisoner_family_name"] = page._(
                 "Please enter the family name of the person in prison."
             )
-        own = list(
-            await db_session.scalars(
-                sa.select(Visitor.id).where(Visitor.household_id == who.household_id)
-            )
-        )
+        own = [v.id for v in await account_queries.household_visitors(db_session, who.household_id)]
         chosen = own if data.visitor == "all" else [v for v in own if str(v) == data.visitor]
         if not chosen:
             errors["visitor"] = page._("Please choose a person.")
@@ -385,11 +320,9 @@ class WebController(Controller):
         try:
             for visitor_id in chosen:
                 await households.request_approval(db_session, who, visitor_id, body)
-        except ProblemError as exc:
-            await db_session.rollback()
-            problem = problem_message(exc.slug, page._)
+        except Unprocessable as unmatched:
             return await self._book_page(
-                page, db_session, status=exc.status_code, form=data, problem=problem
+                page, db_session, status=422, form=data, problem=page.problem(unmatched)
             )
         return see_other("/book", done="approval_requested")
 
@@ -397,32 +330,30 @@ class WebController(Controller):
 
     @get("/facilities/{facility_id:uuid}")
     async def facility(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FromPath[uuid.UUID],
+        self, public_page: FamilyPage, db_session: DbSession, facility_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings, required=False)
+        page = public_page
         facility = await facility_queries.get_facility(db_session, facility_id)
         if facility is None:
             raise NotFoundException
         rooms, _ = await facility_queries.list_rooms(db_session, facility_id, limit=100, offset=0)
-        general = await public_information(db_session, facility_id, page.language, None)
+        general = await facility_queries.public_information(
+            db_session, facility_id, page.language, None
+        )
         today = datetime.now(ZoneInfo(facility.timezone)).date()
         children: list[dict[str, Any]] = []
         if page.who is not None:
-            visitors = await db_session.scalars(
-                sa.select(Visitor)
-                .where(Visitor.household_id == page.who.household_id)
-                .order_by(Visitor.birth_date.desc(), Visitor.id)
+            visitors = await account_queries.household_visitors(
+                db_session, page.who.household_id, youngest_first=True
             )
             for visitor in visitors:
                 age = age_on(visitor.birth_date, today)
                 band = AgeBand.for_age(age)
                 if age >= CHILD_AGE_LIMIT or band is None:
                     continue
-                texts = await public_information(db_session, facility_id, page.language, band)
+                texts = await facility_queries.public_information(
+                    db_session, facility_id, page.language, band
+                )
                 children.append(
                     {
                         "name": visitor.given_name,
@@ -433,7 +364,9 @@ class WebController(Controller):
                 )
         else:
             for band in AgeBand:
-                texts = await public_information(db_session, facility_id, page.language, band)
+                texts = await facility_queries.public_information(
+                    db_session, facility_id, page.language, band
+                )
                 own = [t for t in texts if t.age_band == band.value]
                 if own:
                     children.append({"name": None, "age": None, "band": band, "texts": own})
@@ -446,37 +379,31 @@ class WebController(Controller):
     @get("/book/{prisoner_id:uuid}")
     async def slots(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
         db_session: DbSession,
-        settings: AppSettings,
         prisoner_id: FromPath[uuid.UUID],
         week: Annotated[date | None, QueryParameter()] = None,
         visitor: Annotated[list[uuid.UUID] | None, QueryParameter()] = None,
         party: Annotated[str | None, QueryParameter()] = None,
         move: Annotated[uuid.UUID | None, QueryParameter()] = None,
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
-        who = page.principal
+        household_id = page.principal.household_id
         moving = None
         if move is not None:  # choosing a new time for a booked visit: same party
-            row = await web_queries.one_visit(db_session, who.household_id, move)
-            if row is None or row.visit.prisoner_id != prisoner_id:
+            moving = await visit_for(db_session, move, ForHousehold(household_id))
+            if moving.prisoner_id != prisoner_id:
                 raise NotFoundException
-            moving = row.visit
-            party_ids = await db_session.scalars(
-                sa.select(VisitParty.visitor_id).where(VisitParty.visit_id == move)
-            )
-            visitor = [v for v in party_ids if v is not None]
+            visitor = await visit_queries.party_visitor_ids(db_session, move)
             party = "1"
         found = [
             v
-            for v in await web_queries.visitable(db_session, who.household_id)
+            for v in await people_queries.visitable(db_session, household_id)
             if v.prisoner.id == prisoner_id
         ]
         if not found:
             raise NotFoundException
         prisoner, facility = found[0].prisoner, found[0].facility
-        approved = await web_queries.approved_visitors(db_session, who.household_id, prisoner_id)
+        approved = await people_queries.approved_visitors(db_session, household_id, prisoner_id)
         approved_ids = {v.id for v in approved}
         if party is None and not visitor:
             selected = [v.id for v in approved]
@@ -496,7 +423,7 @@ class WebController(Controller):
             )
             items, _ = await checks.annotated_slots(
                 db_session,
-                household_id=who.household_id,
+                household_id=household_id,
                 prisoner_id=prisoner_id,
                 visitor_ids=selected,
                 criteria=criteria,
@@ -533,13 +460,13 @@ class WebController(Controller):
     @post("/book/{prisoner_id:uuid}/hold")
     async def hold(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
+        caller: RequestCaller,
         db_session: DbSession,
         settings: AppSettings,
         prisoner_id: FromPath[uuid.UUID],
         data: Annotated[forms.HoldForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         slot_id = parse_uuid(data.slot_id)
         visitor_ids = [parse_uuid(v) for v in data.visitors.split(",") if v.strip()]
         chosen = [v for v in visitor_ids if v is not None]
@@ -548,7 +475,7 @@ class WebController(Controller):
         try:
             visit, _ = await service.hold(
                 db_session,
-                _caller(page),
+                caller,
                 household_id=page.principal.household_id,
                 prisoner_id=prisoner_id,
                 slot_id=slot_id,
@@ -557,27 +484,21 @@ class WebController(Controller):
                 hold_minutes=settings.hold_minutes,
                 channel=Channel.ONLINE,
             )
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            return self._refusal(page, exc, back=f"/book/{prisoner_id}")
+        except Refused as refusal:
+            return self._refused(page, refusal, back=f"/book/{prisoner_id}")
         return see_other(f"/my-visits/{visit.id}", done="held")
 
-    def _refusal(self, page: Page, exc: ProblemError, *, back: str) -> Response[Any]:
+    @staticmethod
+    def _refused(page: Page, refusal: Refused, *, back: str) -> Response[Any]:
         """Every reason at once, kindly; other problems get their own sentence."""
-        if exc.slug != "booking-refused":
-            raise exc
-        reasons = list(exc.problem_extra.get("rule_results", []))
+        reasons = list(refusal.extra.get("rule_results", []))
         return page.render("refused.html", status=422, reasons=reasons, back=back)
 
     # --- the household's visits -------------------------------------------------------------
 
     @get("/my-visits")
-    async def my_visits(
-        self, request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
-    ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
-        rows = await web_queries.household_visits(db_session, page.principal.household_id)
+    async def my_visits(self, page: FamilyPage, db_session: DbSession) -> Response[Any]:
+        rows = await visit_queries.household_visits(db_session, page.principal.household_id)
         now = datetime.now(UTC)
         upcoming = [
             r for r in rows if r.visit.ends_at > now and r.visit.status in ACTIVE_VISIT_STATES
@@ -586,148 +507,112 @@ class WebController(Controller):
         upcoming.reverse()  # soonest first
         return page.render("my_visits.html", upcoming=upcoming, earlier=earlier)
 
-    @get("/my-visits/{visit_id:uuid}")
+    @get("/my-visits/{visit_id:uuid}", dependencies=own_visit(lock=False))
     async def visit_page(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        visit_id: FromPath[uuid.UUID],
+        self, page: FamilyPage, visit: CallersVisit, db_session: DbSession, settings: AppSettings
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
-        row = await web_queries.one_visit(db_session, page.principal.household_id, visit_id)
-        if row is None:
-            raise NotFoundException
         shown = await visit_out(
             db_session,
-            row.visit,
+            visit,
             staff=False,
             language=page.language,
             public_url=settings.resolved_public_url,
         )
         ids = [p.visitor_id for p in shown.party if p.visitor_id is not None]
-        names = {
-            visitor_id: name
-            for visitor_id, name in await db_session.execute(
-                sa.select(Visitor.id, Visitor.given_name).where(Visitor.id.in_(ids))
-            )
-        }
-        prisoner = await db_session.get(Prisoner, row.visit.prisoner_id)
-        visit = row.visit
+        row = await visit_queries.visit_row(db_session, visit)
+        now = datetime.now(UTC)
         return page.render(
             "visit.html",
             row=row,
+            zone=row.facility.timezone,
             visit=visit,
             shown=shown,
-            names=names,
-            prisoner=prisoner,
-            zone=row.facility.timezone,
+            names=await account_queries.given_names(db_session, ids),
+            prisoner=await db_session.get(Prisoner, visit.prisoner_id),
             can_confirm=visit.status is VisitStatus.HELD,
-            can_cancel=visit.status in ACTIVE_VISIT_STATES and visit.ends_at > datetime.now(UTC),
+            can_cancel=visit.status in ACTIVE_VISIT_STATES and visit.ends_at > now,
             can_move=visit.status in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED)
-            and visit.starts_at > datetime.now(UTC),
+            and visit.starts_at > now,
             has_invite=invite_method(visit.status) is not None,
             cutoff_hours=settings.cancel_cutoff_hours,
         )
 
-    @post("/my-visits/{visit_id:uuid}/confirm")
+    @post("/my-visits/{visit_id:uuid}/confirm", dependencies=own_visit(lock=True))
     async def confirm(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
+        caller: RequestCaller,
+        visit: CallersVisit,
         db_session: DbSession,
         settings: AppSettings,
-        visit_id: FromPath[uuid.UUID],
         data: Annotated[forms.EmptyForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         try:
-            visit, _ = await service.confirm(
+            confirmed, _ = await service.confirm(
                 db_session,
-                _caller(page),
-                visit_id,
-                request_mode_reason="facility takes requests only",
+                caller,
+                visit,
                 settings=settings,
             )
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
-        done = "requested" if visit.status is VisitStatus.REQUESTED else "confirmed"
-        redirect = see_other(f"/my-visits/{visit.id}", done=done)
-        return await mail_invite_with(db_session, settings, visit.id, redirect)
+        except Refused as refusal:
+            return self._refused(page, refusal, back=f"/my-visits/{visit.id}")
+        done = "requested" if confirmed.status is VisitStatus.REQUESTED else "confirmed"
+        return see_other(f"/my-visits/{confirmed.id}", done=done)
 
-    @post("/my-visits/{visit_id:uuid}/reschedule")
+    @post("/my-visits/{visit_id:uuid}/reschedule", dependencies=own_visit(lock=True))
     async def reschedule(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
+        caller: RequestCaller,
+        visit: CallersVisit,
         db_session: DbSession,
         settings: AppSettings,
-        visit_id: FromPath[uuid.UUID],
         data: Annotated[forms.HoldForm, Form],
     ) -> Response[Any]:
         """Move the visit: the new time is secured before the old one is given up."""
-        page = await Page.load(request, db_session, settings)
         slot_id = parse_uuid(data.slot_id)
         if slot_id is None:
             raise ValidationException
         try:
-            visit, _ = await service.reschedule(
-                db_session, _caller(page), visit_id, slot_id, settings=settings
+            moved, _ = await service.reschedule(
+                db_session, caller, visit, slot_id, settings=settings
             )
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            return self._refusal(page, exc, back=f"/my-visits/{visit_id}")
-        redirect = see_other(f"/my-visits/{visit.id}", done="rescheduled")
-        return await mail_invite_with(db_session, settings, visit.id, redirect)
+        except Refused as refusal:
+            return self._refused(page, refusal, back=f"/my-visits/{visit.id}")
+        return see_other(f"/my-visits/{moved.id}", done="rescheduled")
 
-    @post("/my-visits/{visit_id:uuid}/cancel")
+    @post("/my-visits/{visit_id:uuid}/cancel", dependencies=own_visit(lock=True))
     async def cancel(
         self,
-        request: Request[Any, Any, Any],
+        caller: RequestCaller,
+        visit: CallersVisit,
         db_session: DbSession,
         settings: AppSettings,
-        visit_id: FromPath[uuid.UUID],
         data: Annotated[forms.CancelForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         reason = data.reason.strip()
-        try:
-            visit = await service.cancel(
-                db_session,
-                _caller(page),
-                visit_id,
-                reason=reason[:2000] if len(reason) >= 3 else None,
-                cutoff_hours=settings.cancel_cutoff_hours,
-                settings=settings,
-            )
-            await db_session.commit()
-        except ProblemError:
-            await db_session.rollback()
-            raise
-        redirect = see_other(f"/my-visits/{visit.id}", done="cancelled")
-        return await mail_invite_with(db_session, settings, visit.id, redirect)
+        cancelled = await service.cancel(
+            db_session,
+            caller,
+            visit,
+            reason=reason[:2000] if len(reason) >= 3 else None,
+            cutoff_hours=settings.cancel_cutoff_hours,
+            settings=settings,
+        )
+        return see_other(f"/my-visits/{cancelled.id}", done="cancelled")
 
-    @get("/my-visits/{visit_id:uuid}/invite.ics")
+    @get("/my-visits/{visit_id:uuid}/invite.ics", dependencies=own_visit(lock=False))
     async def invite(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        visit_id: FromPath[uuid.UUID],
+        self, visit: CallersVisit, db_session: DbSession, settings: AppSettings
     ) -> Response[bytes]:
-        page = await Page.load(request, db_session, settings)
-        row = await web_queries.one_visit(db_session, page.principal.household_id, visit_id)
-        if row is None:
-            raise NotFoundException
         invite = await load_invite(
             db_session,
-            row.visit,
+            visit,
             public_url=settings.resolved_public_url,
             mail_sender=settings.mail_sender,
         )
         if invite is None:
-            raise ProblemError(409, "no-invite", "The visit has no invite yet.")
+            raise Conflict("no-invite", "The visit has no invite yet.")
         return Response(
             invite.calendar,
             media_type=f"text/calendar; method={invite.method}",
@@ -740,14 +625,13 @@ class WebController(Controller):
     @post("/my-visits/calendar")
     async def subscribe(
         self,
-        request: Request[Any, Any, Any],
+        page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
         data: Annotated[forms.EmptyForm, Form],
     ) -> Response[Any]:
-        page = await Page.load(request, db_session, settings)
         owner = page.household
-        assert owner is not None  # Page.load required it
+        assert owner is not None  # a signed-in page has its household
         scope = FeedScope(kind="household", household_id=owner.id, language=owner.language.value)
         created = await feed_tokens.create(
             db_session,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from visits.enums import AgeBand, Relationship, RoomFeature, VisitStatus, VisitType
+from visits.errors import DomainError
 from visits.i18n import N_
 
 Gettext = Callable[..., str]
@@ -78,6 +79,9 @@ DONE = {
     "rescheduled": N_("Your visit was moved to the new time."),
     "signed_out": N_("You are signed out. See you soon."),
 }
+# The sentence a family reads for a domain error, by the error's slug: one error type stands
+# for several situations (a Conflict may be a full slot or a hold that ran out), and the pages
+# speak more kindly and concretely than the API's details. Slugs read only here.
 PROBLEMS = {
     "invalid-code": N_(
         "This code did not work. It may be mistyped, used already or expired. "
@@ -165,8 +169,10 @@ def done_message(key: str | None, gettext: Gettext) -> str | None:
     return gettext(text) if text else None
 
 
-def problem_message(slug: str, gettext: Gettext) -> str:
-    return gettext(PROBLEMS.get(slug, GENERIC_PROBLEM))
+def problem_message(error: DomainError, sentences: dict[str, str], gettext: Gettext) -> str:
+    """The page's sentence for ``error`` (from ``sentences``, keyed on its slug), else a
+    general one."""
+    return gettext(sentences.get(error.slug, GENERIC_PROBLEM))
 
 
 def field_messages(errors: list[dict[str, Any]], gettext: Gettext) -> dict[str, str]:

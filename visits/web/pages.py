@@ -1,31 +1,42 @@
 """What every family page shares: the language, the signed-in household, formatting in the
-facility's time zone, translated labels, and rendering with the right cookies."""
+facility's time zone, translated labels, and rendering with the right cookies.
+
+Handlers declare the page they need as a dependency: ``page`` for a signed-in household (anyone
+else is sent to sign in), ``public_page`` for pages open to everyone."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
-from babel.support import Translations
 from litestar import Request
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
+from litestar.exceptions import NotFoundException, ValidationException
+from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.types import ExceptionHandlersMap
 
 from visits.accounts.principals import HouseholdPrincipal
-from visits.db.models import Household
-from visits.i18n import LANGUAGES, translations
-from visits.i18n import choose_language as choose_answer_language
+from visits.booking.dependencies import ForHousehold, household_caller, visit_for
+from visits.booking.service import Caller
+from visits.db.models import Household, Visit
+from visits.db.transaction import roll_back
+from visits.dependencies import AppSettings, DbSession
+from visits.errors import DomainError
+from visits.i18n import LANGUAGES, choose_language, translate, translate_plural
 from visits.settings import Settings
 from visits.web import labels
 from visits.web.security import (
     CSRF_FIELD,
     LANGUAGE_COOKIE,
+    CsrfRejected,
     SignInRequired,
     csrf_cookie,
     csrf_token,
@@ -35,10 +46,10 @@ from visits.web.security import (
 )
 
 
-def choose_language(request: Request[Any, Any, Any], household: Household | None) -> str:
+def page_language(request: Request[Any, Any, Any], household: Household | None) -> str:
     """``?lang=`` (then remembered), else the remembered choice, else the household's
     language, else the browser's ``Accept-Language``, else the default."""
-    return choose_answer_language(
+    return choose_language(
         request,
         request.cookies.get(LANGUAGE_COOKIE),
         household.language.value if household is not None else None,
@@ -55,21 +66,14 @@ class Page:
     who: HouseholdPrincipal | None
     household: Household | None
     cookies: list[Cookie] = field(default_factory=list)
+    problems: ClassVar[dict[str, str]] = labels.PROBLEMS
 
     @classmethod
-    async def load(
-        cls,
-        request: Request[Any, Any, Any],
-        session: AsyncSession,
-        settings: Settings,
-        *,
-        required: bool = True,
-    ) -> Page:
-        who = await signed_in(request, session)
-        household = await session.get(Household, who.household_id) if who else None
-        if required and (who is None or household is None):
-            raise SignInRequired
-        return cls(request, settings, choose_language(request, household), who, household)
+    def bare(cls, request: Request[Any, Any, Any]) -> Self:
+        """A page for error answers, which have no database session: cookie or browser
+        language, nobody signed in."""
+        settings: Settings = request.app.state.settings
+        return cls(request, settings, page_language(request, None), None, None)
 
     @property
     def principal(self) -> HouseholdPrincipal:
@@ -77,17 +81,15 @@ class Page:
             raise SignInRequired
         return self.who
 
-    @property
-    def translations(self) -> Translations:
-        return translations(self.language)
-
     def _(self, message: str, **values: Any) -> str:
-        text = self.translations.gettext(message)
-        return text % values if values else text
+        return translate(self.language, message, **values)
 
     def ngettext(self, singular: str, plural: str, count: int, **values: Any) -> str:
-        text = self.translations.ngettext(singular, plural, count)
-        return text % {"num": count, **values}
+        return translate_plural(self.language, singular, plural, count, **values)
+
+    def problem(self, error: DomainError) -> str:
+        """The sentence these pages show for a domain error."""
+        return labels.problem_message(error, self.problems, self._)
 
     def lang_url(self, language: str) -> str:
         multi = [(k, v) for k, v in self.request.query_params.multi_items() if k != "lang"]
@@ -134,6 +136,9 @@ class Page:
         }
 
     def render(self, template: str, *, status: int = 200, **context: Any) -> Template:
+        """The page; one answered with an error status keeps none of the request's changes."""
+        if status >= 400:
+            roll_back(self.request)
         everything = self.context() | context
         return Template(
             template_name=template,
@@ -142,6 +147,88 @@ class Page:
             cookies=self.cookies,
             headers={"Cache-Control": "no-store", "Content-Language": self.language},
         )
+
+
+async def provide_public_page(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+) -> Page:
+    """A page open to everyone; it knows the household if one is signed in."""
+    who = await signed_in(request, db_session)
+    household = await db_session.get(Household, who.household_id) if who else None
+    return Page(request, settings, page_language(request, household), who, household)
+
+
+async def provide_page(
+    request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
+) -> Page:
+    """The page of a signed-in household; anyone else is sent to sign in."""
+    page = await provide_public_page(request, db_session, settings)
+    if page.who is None or page.household is None:
+        raise SignInRequired
+    return page
+
+
+# How a handler declares its page (a page is not data to validate).
+FamilyPage = NamedDependency[SkipValidation[Page]]
+
+
+def provide_caller(page: FamilyPage) -> Caller:
+    """The signed-in household acting through the pages, in the page's language."""
+    return household_caller(page.principal, page.language)
+
+
+def own_visit(*, lock: bool) -> dict[str, Provide]:
+    """Handler dependencies: ``visit``, the household's visit at the path's ``visit_id``
+    (locked for a change when ``lock``); any other visit is a 404 page."""
+
+    async def provide_visit(
+        db_session: DbSession, page: FamilyPage, visit_id: FromPath[uuid.UUID]
+    ) -> Visit:
+        asker = ForHousehold(page.principal.household_id)
+        return await visit_for(db_session, visit_id, asker, lock=lock)
+
+    return {"visit": Provide(provide_visit)}
+
+
+PAGE_DEPENDENCIES = {
+    "page": Provide(provide_page),
+    "public_page": Provide(provide_public_page),
+    "caller": Provide(provide_caller, sync_to_thread=False),
+}
+
+
+def error_pages(page_type: type[Page], template: str) -> ExceptionHandlersMap:
+    """Exception handlers that answer with ``template`` as a page of ``page_type``: a domain
+    error in the page's words, a missing page, an incomplete link or form, a refused form."""
+
+    def show(request: Request[Any, Any, Any], status: int, message: str) -> Template:
+        return page_type.bare(request).render(template, status=status, message=message)
+
+    def on_domain_error(request: Request[Any, Any, Any], error: DomainError) -> Template:
+        return show(request, error.status, page_type.bare(request).problem(error))
+
+    def on_not_found(request: Request[Any, Any, Any], _: Exception) -> Template:
+        return show(request, 404, page_type.bare(request)._("This page does not exist."))
+
+    def on_invalid(request: Request[Any, Any, Any], _: Exception) -> Template:
+        message = page_type.bare(request)._(
+            "This link or form is not complete. Please start again from the menu."
+        )
+        return show(request, 400, message)
+
+    def on_csrf(request: Request[Any, Any, Any], _: Exception) -> Template:
+        message = page_type.bare(request)._(
+            "For your safety this form could not be sent. Please open the page again and send "
+            "it once more."
+        )
+        return show(request, 403, message)
+
+    return {
+        DomainError: on_domain_error,
+        NotFoundException: on_not_found,
+        ValidationException: on_invalid,
+        CsrfRejected: on_csrf,
+    }
 
 
 def see_other(

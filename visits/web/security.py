@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.accounts.principals import HouseholdPrincipal, load_token
 from visits.db.base import utcnow
 from visits.enums import TokenKind
-from visits.errors import ProblemError
+from visits.errors import Unauthenticated
 from visits.settings import Settings
 
 SESSION_COOKIE = "visits_session"
@@ -134,7 +134,7 @@ async def signed_in(
         return None
     try:
         row = await load_token(session, token, TokenKind.HOUSEHOLD)
-    except ProblemError:
+    except Unauthenticated:  # unknown, expired or revoked
         return None
     assert row.household_id is not None  # the CHECK constraint guarantees a subject
     return HouseholdPrincipal(household_id=row.household_id, token_id=row.id)

@@ -29,7 +29,8 @@ from visits.db.base import utcnow
 from visits.db.models import Household, Reminder
 from visits.dependencies import AppSettings, DbSession
 from visits.enums import ActorType, Channel, ReminderState
-from visits.errors import ProblemError
+from visits.errors import Forbidden
+from visits.i18n import LANGUAGES, N_, translate
 from visits.notify import reminders
 from visits.notify.sms import OPTED_OUT, masked
 from visits.openapi import problems
@@ -52,10 +53,18 @@ STATUS_RANK = {
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPP"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO", "HILFE"}
-HELP_TEXT = (
-    "visits: SMS-Erinnerungen an Besuche / visit reminders. "
-    "STOP = abmelden / unsubscribe, START = wieder anmelden / resubscribe."
-)
+
+
+def _in_every_language(message: str) -> str:
+    """``message`` in every language the service speaks: whoever texts HELP may have no
+    household, so no language of their own."""
+    return " / ".join(translate(language, message) for language in LANGUAGES)
+
+
+_REMINDERS = _in_every_language(N_("visit reminders"))
+_UNSUBSCRIBE = _in_every_language(N_("unsubscribe"))
+_RESUBSCRIBE = _in_every_language(N_("resubscribe"))
+HELP_TEXT = f"visits: {_REMINDERS}. STOP = {_UNSUBSCRIBE}, START = {_RESUBSCRIBE}."
 TWIML_MEDIA_TYPE = "text/xml"
 
 # Twilio's own fields: one line each (an SMS text may have line breaks). Twilio sends more
@@ -137,7 +146,7 @@ async def twilio_signature_guard(
     ).validate(url, form, signature)
     if not valid:
         log.warning("twilio_webhook_rejected", path=connection.url.path, signed=bool(signature))
-        raise ProblemError(403, "invalid-signature", "The request is not signed by Twilio.")
+        raise Forbidden("invalid-signature", "The request is not signed by Twilio.")
 
 
 class TwilioWebhookController(Controller):
@@ -182,7 +191,6 @@ class TwilioWebhookController(Controller):
                 reminder.last_error = f"{status} {data.error_code}".strip()
         if data.error_code == str(OPTED_OUT):
             await _opt_out(db_session, data.to)
-        await db_session.commit()
         return twiml()
 
     @post(
@@ -221,7 +229,6 @@ class TwilioWebhookController(Controller):
             await _opt_in(db_session, sender, settings)
         elif opt == "HELP" or word in HELP_WORDS:
             return twiml(HELP_TEXT)
-        await db_session.commit()
         return twiml()
 
 

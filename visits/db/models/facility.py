@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.db.base import Base, IdMixin, TimestampMixin, enum_type
 from visits.enums import BookableBy, Language, SlotStatus, VisitType
+from visits.rules.profiles import Profile, load_profile
 
 
 class Facility(IdMixin, TimestampMixin, Base):
@@ -44,6 +45,18 @@ class Facility(IdMixin, TimestampMixin, Base):
 
     rooms: Mapped[list[Room]] = relationship(back_populates="facility", order_by="Room.name")
     information: Mapped[list[FacilityInformation]] = relationship(back_populates="facility")
+
+    def profile(self) -> Profile:
+        """The facility's rule profile with its overrides; the booking window comes from the
+        facility's own columns, which staff edit with the facility. Kept on the model (a pure
+        function of the row) so that every package can read it without importing another
+        domain."""
+        overrides = {
+            **self.rule_overrides,
+            "min_notice_hours": self.min_notice_hours,
+            "max_days_ahead": self.max_days_ahead,
+        }
+        return load_profile(self.rule_profile, overrides)
 
 
 class FacilityInformation(IdMixin, TimestampMixin, Base):

@@ -60,9 +60,6 @@ class Visit(IdMixin, TimestampMixin, Base):
     needs_review: Mapped[bool] = mapped_column(default=False)
     review_reason: Mapped[str | None] = mapped_column(sa.Text)
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
-    rescheduled_from_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("visit.id", ondelete="SET NULL")
-    )
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 

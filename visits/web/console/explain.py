@@ -46,10 +46,8 @@ def explain(
             passed=r.passed,
             refuses=r.refuses,
             needs_review=r.needs_review,
-            family_message=r.for_family().message_de
-            if language == "de"
-            else r.for_family().message_en,
-            staff_message=r.message(language),
+            family_message=r.for_family().message_in(language),
+            staff_message=r.message_in(language),
             overridable_by=r.overridable_by,
             may_override=any(may_override(r, role) for role in roles),
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel.dates import get_day_names
+
 from visits.enums import StaffRole
 from visits.i18n import N_
 from visits.web.labels import GENERIC_PROBLEM, Gettext
@@ -14,15 +16,6 @@ ROLES = {
     StaffRole.SAFEGUARDING_LEAD: N_("Safeguarding lead"),
     StaffRole.ADMIN: N_("Administrator"),
 }
-WEEKDAYS = (
-    N_("Monday"),
-    N_("Tuesday"),
-    N_("Wednesday"),
-    N_("Thursday"),
-    N_("Friday"),
-    N_("Saturday"),
-    N_("Sunday"),
-)
 DONE = {
     "signed_out": N_("You are signed out."),
     "room_added": N_("The room was added."),
@@ -38,6 +31,7 @@ DONE = {
     "booked": N_("The visit is booked. The household was told."),
     "requested": N_("The booking was saved as a request for review."),
 }
+# What staff read for a domain error, by its slug (see ``visits.web.labels.PROBLEMS``).
 PROBLEMS = {
     "invalid-credentials": N_("The e-mail address or password is wrong."),
     "rate-limited": N_("There were many attempts in a short time. Please wait a few minutes."),
@@ -54,11 +48,11 @@ PROBLEMS = {
     "nothing-to-override": N_("This rule did not fail for this visit."),
     "not-cancellable": N_("This visit cannot be cancelled any more."),
     "template-overlap": N_("The template overlaps another template in this room."),
-    "internal-error": N_(
-        "Something went wrong on our side and was logged. Please open the page again to see "
-        "whether the change was saved before you repeat it."
-    ),
 }
+CRASHED = N_(
+    "Something went wrong on our side and was logged. Please open the page again to see "
+    "whether the change was saved before you repeat it."
+)
 FIELD_ERRORS = {
     "email": N_("Please enter your e-mail address."),
     "password": N_("Please enter your password."),
@@ -94,27 +88,25 @@ OVERLAP_MESSAGE = N_("This overlaps another template in the same room (first on 
 class ConsoleLabels:
     """Translated console words, for templates: ``console.role(role)``."""
 
-    def __init__(self, gettext: Gettext) -> None:
+    def __init__(self, gettext: Gettext, language: str) -> None:
         self._ = gettext
+        self.language = language
 
     def role(self, key: Any) -> str:
         text = ROLES.get(key)
         return self._(text) if text else str(key)
 
     def weekday(self, number: int) -> str:
-        return self._(WEEKDAYS[number])
+        """The name of weekday ``number`` (0 is Monday, as ``date.weekday()`` counts)."""
+        return str(get_day_names("wide", locale=self.language)[number])
 
     def weekdays(self) -> list[tuple[int, str]]:
-        return [(number, self._(name)) for number, name in enumerate(WEEKDAYS)]
+        return [(number, self.weekday(number)) for number in range(7)]
 
 
 def done_message(key: str | None, gettext: Gettext) -> str | None:
     text = DONE.get(key or "")
     return gettext(text) if text else None
-
-
-def problem_message(slug: str, gettext: Gettext) -> str:
-    return gettext(PROBLEMS.get(slug, GENERIC_PROBLEM))
 
 
 def field_messages(errors: list[dict[str, Any]], gettext: Gettext) -> dict[str, str]:

@@ -12,30 +12,32 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
 
+from visits.booking import queries as visit_queries
 from visits.db.base import utcnow
-from visits.db.models import Closure, Room, SlotTemplate
+from visits.db.models import Closure, Room
 from visits.dependencies import AppSettings, DbSession
 from visits.enums import AgeBand, RoomFeature, VisitType
-from visits.errors import ProblemError
-from visits.facilities import closures, management, templates
-from visits.facilities.management import MANAGE_ROLES
-from visits.facilities.staff_schemas import ClosureIn, RoomIn, RoomUpdateIn, TemplateIn
+from visits.errors import Conflict, NotFound, Unprocessable
+from visits.facilities import queries as facility_queries
+from visits.facilities.schemas.staff import ClosureIn, RoomIn, RoomUpdateIn, TemplateIn
+from visits.facilities.service import closures, templates
+from visits.facilities.service.access import MANAGE_ROLES
+from visits.facilities.service.rooms import create_room, get_room, update_room
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import FormValues, read_form
 from visits.web.console.labels import field_messages
-from visits.web.console.queries import children_per_visit
-from visits.web.console.session import StaffPage
+from visits.web.console.session import ConsolePage, StaffPage
 from visits.web.console.week_preview import week_preview
 from visits.web.labels import Labels
 from visits.web.pages import see_other
 
-FacilityId = FromPath[uuid.UUID]
 CLOCK = re.compile(r"^\d{2}:\d{2}$")
+SHOWN = 1000  # rooms, templates: all of a facility's
+CLOSURES_SHOWN = 100
 ROOM_FIELDS = ("name", "description", "capacity_tables", "capacity_seats", "capacity_children")
 TEMPLATE_FIELDS = (
     "room_id",
@@ -64,13 +66,15 @@ def room_options(rooms: list[Room]) -> list[tuple[str, str]]:
 
 
 async def _rooms(session: DbSession, facility_id: uuid.UUID) -> list[Room]:
-    return list(
-        await session.scalars(
-            sa.select(Room)
-            .where(Room.facility_id == facility_id, Room.is_active)
-            .order_by(Room.name, Room.id)
-        )
-    )
+    rooms, _ = await facility_queries.list_rooms(session, facility_id, limit=SHOWN, offset=0)
+    return rooms
+
+
+async def _room_of(session: DbSession, facility_id: uuid.UUID, room_id: uuid.UUID) -> Room:
+    room = await get_room(session, room_id)
+    if room.facility_id != facility_id:
+        raise NotFound("room-not-found", "There is no such room.")
+    return room
 
 
 class ConsolePlanningController(ConsoleController):
@@ -81,61 +85,45 @@ class ConsolePlanningController(ConsoleController):
     async def _rooms_page(
         self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
-        assert page.facility is not None
         defaults: dict[str, Any] = {"form": FormValues({}), "errors": {}, "editing": None}
         return page.render(
             "console/rooms.html",
             status=status,
-            rooms=await _rooms(session, page.facility.id),
+            rooms=await _rooms(session, page.current_facility.id),
             features=list(RoomFeature),
             age_bands=list(AgeBand),
             **(defaults | context),
         )
 
     @get("/rooms")
-    async def rooms(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-    ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        return await self._rooms_page(page, db_session)
+    async def rooms(self, facility_page: ConsolePage, db_session: DbSession) -> Response[Any]:
+        return await self._rooms_page(facility_page, db_session)
 
     @post("/rooms")
     async def add_room(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, request: Request[Any, Any, Any], facility_page: ConsolePage, db_session: DbSession
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, MANAGE_ROLES)
+        page = facility_page
+        page.require(MANAGE_ROLES)
+        facility_id = page.current_facility.id
         form = await read_form(request)
         try:
             body = parse_body(RoomIn, _room_body(form), strict=False)
-            await management.create_room(db_session, page.principal_staff, facility_id, body)
-        except ProblemError as exc:
-            if not exc.errors and exc.slug != "room-exists":
-                raise
-            errors = field_messages(exc.errors or [{"name": "name"}], page._)
+            await create_room(db_session, page.principal_staff, facility_id, body)
+        except Unprocessable as invalid:
+            errors = field_messages(invalid.errors, page._)
+            return await self._rooms_page(page, db_session, status=422, form=form, errors=errors)
+        except Conflict:  # a room of this name exists
+            errors = field_messages([{"name": "name"}], page._)
             return await self._rooms_page(page, db_session, status=422, form=form, errors=errors)
         return see_other(f"/staff/facilities/{facility_id}/rooms", done="room_added")
 
     @get("/rooms/{room_id:uuid}")
     async def room(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-        room_id: FromPath[uuid.UUID],
+        self, facility_page: ConsolePage, db_session: DbSession, room_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        room = await self._room_of(db_session, facility_id, room_id)
-        return page.render(
+        room = await _room_of(db_session, facility_page.current_facility.id, room_id)
+        return facility_page.render(
             "console/room.html",
             room=room,
             form=None,
@@ -148,59 +136,38 @@ class ConsolePlanningController(ConsoleController):
     async def save_room(
         self,
         request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         room_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, MANAGE_ROLES)
-        room = await self._room_of(db_session, facility_id, room_id)
+        page = facility_page
+        page.require(MANAGE_ROLES)
+        facility_id = page.current_facility.id
+        room = await _room_of(db_session, facility_id, room_id)
         form = await read_form(request)
         try:
             body = parse_body(RoomUpdateIn, _room_body(form), strict=False)
-            await management.update_room(db_session, page.principal_staff, room.id, body)
-        except ProblemError as exc:
-            if not exc.errors:
-                raise
-            await db_session.rollback()
+            await update_room(db_session, page.principal_staff, room.id, body)
+        except Unprocessable as invalid:
             return page.render(
                 "console/room.html",
                 status=422,
                 room=room,
                 form=form,
-                errors=field_messages(exc.errors, page._),
+                errors=field_messages(invalid.errors, page._),
                 features=list(RoomFeature),
                 age_bands=list(AgeBand),
             )
         return see_other(f"/staff/facilities/{facility_id}/rooms", done="room_saved")
-
-    async def _room_of(
-        self, session: DbSession, facility_id: uuid.UUID, room_id: uuid.UUID
-    ) -> Room:
-        room = await management.get_room(session, room_id)
-        if room.facility_id != facility_id:
-            raise ProblemError(404, "room-not-found", "There is no such room.")
-        return room
 
     # --- slot templates ---------------------------------------------------------------------
 
     async def _templates_page(
         self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
-        facility = page.facility
-        assert facility is not None
-        rows = list(
-            await session.scalars(
-                sa.select(SlotTemplate)
-                .where(SlotTemplate.facility_id == facility.id)
-                .order_by(
-                    SlotTemplate.is_active.desc(),
-                    SlotTemplate.weekday,
-                    SlotTemplate.start_time,
-                    SlotTemplate.id,
-                )
-            )
+        facility = page.current_facility
+        listed, _ = await facility_queries.list_templates(
+            session, facility.id, limit=SHOWN, offset=0
         )
         rooms = await _rooms(session, facility.id)
         defaults: dict[str, Any] = {
@@ -212,7 +179,7 @@ class ConsolePlanningController(ConsoleController):
         return page.render(
             "console/templates.html",
             status=status,
-            templates=rows,
+            templates=sorted(listed, key=lambda template: not template.is_active),
             rooms=rooms,
             room_names={room.id: room.name for room in rooms},
             room_options=room_options(rooms),
@@ -224,31 +191,21 @@ class ConsolePlanningController(ConsoleController):
 
     @get("/templates")
     async def list_templates(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, request: Request[Any, Any, Any], facility_page: ConsolePage, db_session: DbSession
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
         created = request.query_params.get("created", "")
         return await self._templates_page(
-            page, db_session, created=int(created) if created.isdigit() else None
+            facility_page, db_session, created=int(created) if created.isdigit() else None
         )
 
     @post("/templates")
     async def preview_or_save_template(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, request: Request[Any, Any, Any], facility_page: ConsolePage, db_session: DbSession
     ) -> Response[Any]:
         """ "Preview" shows the week the template creates; "Save" stores it (managers)."""
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        facility = page.facility
-        assert facility is not None
-        page.require(facility_id, MANAGE_ROLES)
+        page = facility_page
+        facility = page.current_facility
+        page.require(MANAGE_ROLES)
         form = await read_form(request)
         try:
             raw = form.present(*TEMPLATE_FIELDS)
@@ -256,29 +213,24 @@ class ConsolePlanningController(ConsoleController):
                 raw["start_time"] += ":00"
             body = parse_body(TemplateIn, raw, strict=False)
             if form.get("action") == "save":
-                await templates.create_template(db_session, page.principal_staff, facility_id, body)
+                await templates.create_template(db_session, page.principal_staff, facility.id, body)
                 return see_other(
-                    f"/staff/facilities/{facility_id}/templates", done="template_added"
+                    f"/staff/facilities/{facility.id}/templates", done="template_added"
                 )
-        except ProblemError as exc:
-            if not exc.errors:
-                raise
+        except (Unprocessable, Conflict) as refusal:  # invalid fields, or an overlap
             return await self._templates_page(
                 page,
                 db_session,
                 status=422,
                 form=form,
-                errors=field_messages(exc.errors, page._),
+                errors=field_messages(refusal.errors, page._),
             )
         zone = ZoneInfo(facility.timezone)
-        existing = list(
-            await db_session.scalars(
-                sa.select(SlotTemplate).where(SlotTemplate.facility_id == facility_id)
-            )
+        existing, _ = await facility_queries.list_templates(
+            db_session, facility.id, limit=SHOWN, offset=0
         )
         preview = week_preview(body, existing, zone, utcnow().astimezone(zone).date())
         overlaps = await templates.overlap_problems(db_session, facility, body)
-        await db_session.commit()  # end the read (SQLite holds its write lock until then)
         return await self._templates_page(
             page,
             db_session,
@@ -290,15 +242,11 @@ class ConsolePlanningController(ConsoleController):
 
     @post("/slots/publish")
     async def publish(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, facility_page: ConsolePage, db_session: DbSession, settings: AppSettings
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
+        facility_id = facility_page.current_facility.id
         published = await templates.publish_slots(
-            db_session, page.principal_staff, facility_id, settings.slot_horizon_days
+            db_session, facility_page.principal_staff, facility_id, settings.slot_horizon_days
         )
         return see_other(
             f"/staff/facilities/{facility_id}/templates",
@@ -311,15 +259,9 @@ class ConsolePlanningController(ConsoleController):
     async def _closures_page(
         self, page: StaffPage, session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
-        facility = page.facility
-        assert facility is not None
-        rows = list(
-            await session.scalars(
-                sa.select(Closure)
-                .where(Closure.facility_id == facility.id)
-                .order_by(Closure.starts_on.desc(), Closure.id)
-                .limit(100)
-            )
+        facility = page.current_facility
+        listed, _ = await facility_queries.list_closures(
+            session, facility.id, limit=CLOSURES_SHOWN, offset=0
         )
         rooms = await _rooms(session, facility.id)
         defaults: dict[str, Any] = {
@@ -331,7 +273,7 @@ class ConsolePlanningController(ConsoleController):
         return page.render(
             "console/closures.html",
             status=status,
-            closures=rows,
+            closures=listed,
             rooms=rooms,
             room_names={room.id: room.name for room in rooms},
             room_options=room_options(rooms),
@@ -341,26 +283,18 @@ class ConsolePlanningController(ConsoleController):
 
     @get("/closures")
     async def list_closures(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, facility_page: ConsolePage, db_session: DbSession
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        return await self._closures_page(page, db_session)
+        return await self._closures_page(facility_page, db_session)
 
     @post("/closures")
     async def preview_or_save_closure(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
+        self, request: Request[Any, Any, Any], facility_page: ConsolePage, db_session: DbSession
     ) -> Response[Any]:
         """ "Check" lists the booked visits the closure will flag; "Save" closes (managers)."""
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, MANAGE_ROLES)
+        page = facility_page
+        page.require(MANAGE_ROLES)
+        facility_id = page.current_facility.id
         form = await read_form(request)
         staff = page.principal_staff
         try:
@@ -369,34 +303,27 @@ class ConsolePlanningController(ConsoleController):
                 await closures.create_closure(db_session, staff, facility_id, body)
                 return see_other(f"/staff/facilities/{facility_id}/review", done="closure_added")
             flagged = await closures.preview(db_session, staff, facility_id, body)
-        except ProblemError as exc:
-            if not exc.errors:
-                raise
+        except Unprocessable as invalid:
             return await self._closures_page(
                 page,
                 db_session,
                 status=422,
                 form=form,
-                errors=field_messages(exc.errors, page._),
+                errors=field_messages(invalid.errors, page._),
             )
-        children = await children_per_visit(db_session, [f.visit_id for f in flagged])
+        children = await visit_queries.children_per_visit(db_session, [f.visit_id for f in flagged])
         return await self._closures_page(
             page, db_session, form=form, flagged=flagged, children=children
         )
 
     @post("/closures/{closure_id:uuid}/remove")
     async def remove_closure(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-        closure_id: FromPath[uuid.UUID],
+        self, facility_page: ConsolePage, db_session: DbSession, closure_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, MANAGE_ROLES)
+        facility_page.require(MANAGE_ROLES)
+        facility_id = facility_page.current_facility.id
         closure = await db_session.get(Closure, closure_id)
         if closure is None or closure.facility_id != facility_id:
-            raise ProblemError(404, "closure-not-found", "There is no such closure.")
-        await closures.delete_closure(db_session, page.principal_staff, closure_id)
+            raise NotFound("closure-not-found", "There is no such closure.")
+        await closures.delete_closure(db_session, facility_page.principal_staff, closure_id)
         return see_other(f"/staff/facilities/{facility_id}/closures", done="closure_removed")

@@ -3,24 +3,23 @@ and a month's figures as charts with their numbers in tables."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from litestar import Request, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar import Response, get
+from litestar.params import QueryParameter
 
 from visits.db.base import utcnow
-from visits.dependencies import AppSettings, DbSession
+from visits.dependencies import DbSession
 from visits.facilities import reports
 from visits.people import alerts as facility_alerts
+from visits.rules.catalogue import RuleId
 from visits.web.console.base import ConsoleController
 from visits.web.console.charts import Bar, bar_chart
-from visits.web.console.session import StaffPage
+from visits.web.console.session import ConsolePage, StaffPage
 
-FacilityId = FromPath[uuid.UUID]
-ALERT_ORDER = ("CF-14", "CF-15", "CF-23", "CF-09")
+ALERT_ORDER = (RuleId.CF_14, RuleId.CF_15, RuleId.CF_23, RuleId.CF_09)
 
 
 def _percent(share: float) -> str:
@@ -40,31 +39,30 @@ class ConsoleReportsController(ConsoleController):
     @get("/day-sheet")
     async def day_sheet(
         self,
-        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         day: Annotated[date | None, QueryParameter(name="date")] = None,
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        facility = page.facility
-        assert facility is not None
+        page = facility_page
+        facility = page.current_facility
         today = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
         shown = day or today
-        sheet = await reports.day_sheet(db_session, page.principal_staff, facility_id, shown)
+        sheet = await reports.day_sheet(
+            db_session, page.principal_staff, facility.id, shown, page.language
+        )
         return page.render("console/day_sheet.html", sheet=sheet, day=shown, today=today)
 
     @get("/day-sheet.csv")
     async def day_sheet_csv(
         self,
-        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         day: Annotated[date, QueryParameter(name="date")],
     ) -> Response[str]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        sheet = await reports.day_sheet(db_session, page.principal_staff, facility_id, day)
+        facility_id = facility_page.current_facility.id
+        sheet = await reports.day_sheet(
+            db_session, facility_page.principal_staff, facility_id, day, facility_page.language
+        )
         return Response(
             reports.day_sheet_csv(sheet),
             media_type="text/csv",
@@ -75,17 +73,11 @@ class ConsoleReportsController(ConsoleController):
         )
 
     @get("/alerts")
-    async def alerts(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-    ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        facility = page.facility
-        assert facility is not None
-        found = await facility_alerts.facility_alerts(db_session, facility, page.language)
+    async def alerts(self, facility_page: ConsolePage, db_session: DbSession) -> Response[Any]:
+        page = facility_page
+        found = await facility_alerts.facility_alerts(
+            db_session, page.current_facility, page.language
+        )
         groups = [(rule, [a for a in found if a.rule_id == rule]) for rule in ALERT_ORDER]
         others = [a for a in found if a.rule_id not in ALERT_ORDER]
         return page.render("console/alerts.html", groups=groups, others=others, total=len(found))
@@ -93,17 +85,14 @@ class ConsoleReportsController(ConsoleController):
     @get("/figures")
     async def figures(
         self,
-        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         month: Annotated[str | None, QueryParameter(pattern=reports.MONTH_PATTERN)] = None,
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        facility = page.facility
-        assert facility is not None
+        page = facility_page
+        facility = page.current_facility
         shown = month or f"{utcnow().astimezone(ZoneInfo(facility.timezone)):%Y-%m}"
-        figures = await reports.month_figures(db_session, page.principal_staff, facility_id, shown)
+        figures = await reports.month_figures(db_session, page.principal_staff, facility.id, shown)
         _ = page._
         without = figures.visits - figures.visits_with_children
         charts = {

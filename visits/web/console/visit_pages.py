@@ -1,8 +1,8 @@
 """Visit pages: the review queue, one visit with every rule result explained and the decisions
 the viewer's role allows, and booking on behalf of a household (phone bookings).
 
-Decisions use the booking service as the staff API does; the household is told by the same
-notice, and the invite or cancellation is e-mailed when SMTP is configured.
+Decisions use the booking service as the staff API does; the service tells the household (the
+same notice) and e-mails the invite or cancellation once the decision is committed.
 """
 
 from __future__ import annotations
@@ -15,41 +15,35 @@ from zoneinfo import ZoneInfo
 import msgspec
 import sqlalchemy as sa
 from litestar import Request, Response, get, post
+from litestar.di import Provide
 from litestar.params import FromPath, QueryParameter
 
+from visits.accounts import queries as account_queries
+from visits.accounts.principals import ALL_ROLES
+from visits.booking import queries as visit_queries
 from visits.booking import service, staff_actions
+from visits.booking.dependencies import CallersVisit, ForStaff, caller_in_role, visit_for
 from visits.booking.facts import Verdict, judge, load_visitors
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
-from visits.calendar.mail import mail_invite_with
 from visits.db.base import utcnow
-from visits.db.models import (
-    Household,
-    Prisoner,
-    Room,
-    Slot,
-    Visit,
-    Visitor,
-    VisitorApproval,
-    VisitOverride,
-    VisitParty,
-)
-from visits.dependencies import AppSettings, DbSession, Notifier
-from visits.enums import ApprovalStatus, BookableBy, Channel, SlotStatus, StaffRole, VisitStatus
-from visits.errors import ProblemError
-from visits.notify.notices import notify_household
+from visits.db.models import Household, Prisoner, Room, Slot, Visit, Visitor
+from visits.db.transaction import rollback
+from visits.dependencies import AppSettings, DbSession
+from visits.enums import BookableBy, Channel, SlotStatus, StaffRole, VisitStatus
+from visits.errors import Conflict, Refused, Unprocessable
 from visits.pagination import Limit, Offset
+from visits.people import queries as people_queries
 from visits.rules.model import RuleResult
+from visits.rules.review import shown_reason
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
 from visits.web.console.explain import deciding_role, explain
 from visits.web.console.forms import FormValues, read_form
-from visits.web.console.labels import field_messages, problem_message
-from visits.web.console.queries import awaiting_review, children_per_visit, find_household
-from visits.web.console.session import StaffPage
+from visits.web.console.labels import field_messages
+from visits.web.console.session import ConsolePage, StaffPage
 from visits.web.pages import see_other
 
-FacilityId = FromPath[uuid.UUID]
 QUEUE_PAGE = 25
 SLOT_CHOICES = 120
 BOOKING_WEEKS = 8
@@ -64,15 +58,22 @@ def _results(visit: Visit) -> list[RuleResult]:
     return [msgspec.convert(r, RuleResult) for r in visit.rule_results]
 
 
-def _roles(page: StaffPage, facility_id: uuid.UUID) -> list[StaffRole]:
-    return sorted(page.permissions(facility_id).roles)
+def _roles(page: StaffPage) -> list[StaffRole]:
+    return sorted(page.permissions().roles)
 
 
-async def _visit_at(session: DbSession, facility_id: uuid.UUID, visit_id: uuid.UUID) -> Visit:
-    visit = await session.scalar(sa.select(Visit).where(Visit.id == visit_id).with_for_update())
-    if visit is None or visit.facility_id != facility_id:
-        raise ProblemError(404, "visit-not-found", "There is no such visit.")
-    return visit
+def visit_here(*, lock: bool) -> dict[str, Provide]:
+    """Handler dependencies: ``visit``, the visit at the path's ``visit_id`` if it belongs to
+    the page's facility (locked for a change when ``lock``); any other is a 404 page."""
+
+    async def provide_visit(
+        db_session: DbSession, facility_page: ConsolePage, visit_id: FromPath[uuid.UUID]
+    ) -> Visit:
+        staff, facility = facility_page.principal_staff, facility_page.current_facility
+        asker = ForStaff(staff, ALL_ROLES, facility.id)
+        return await visit_for(db_session, visit_id, asker, lock=lock)
+
+    return {"visit": Provide(provide_visit)}
 
 
 class ConsoleVisitsController(ConsoleController):
@@ -83,35 +84,26 @@ class ConsoleVisitsController(ConsoleController):
     @get("/review")
     async def review_queue(
         self,
-        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         limit: Limit = QUEUE_PAGE,
         offset: Offset = 0,
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        waiting = awaiting_review(facility_id)
-        total = await db_session.scalar(
-            sa.select(sa.func.count()).select_from(Visit).where(waiting)
+        facility_id = facility_page.current_facility.id
+        rows = await visit_queries.awaiting_review(
+            db_session, facility_id, limit=limit, offset=offset
         )
-        rows = (
-            await db_session.execute(
-                sa.select(Visit, Room.name)
-                .join(Slot, Slot.id == Visit.slot_id)
-                .join(Room, Room.id == Slot.room_id)
-                .where(waiting)
-                .order_by(Visit.starts_at, Visit.id)
-                .limit(limit)
-                .offset(offset)
-            )
-        ).all()
-        children = await children_per_visit(db_session, [visit.id for visit, _ in rows])
-        return page.render(
+        children = await visit_queries.children_per_visit(db_session, [v.id for v, _ in rows])
+        reasons = {
+            v.id: shown_reason(v.review_reason, _results(v), facility_page.language)
+            for v, _ in rows
+        }
+        return facility_page.render(
             "console/review.html",
             rows=rows,
             children=children,
-            total=total or 0,
+            reasons=reasons,
+            total=await visit_queries.count_awaiting_review(db_session, facility_id),
             limit=limit,
             offset=offset,
         )
@@ -128,44 +120,29 @@ class ConsoleVisitsController(ConsoleController):
         errors: dict[str, str] | None = None,
         form: FormValues | None = None,
     ) -> Response[Any]:
-        facility = page.facility
-        assert facility is not None
+        facility = page.current_facility
         results = _results(visit)
-        roles = _roles(page, facility.id)
-        party = (
-            await session.execute(
-                sa.select(VisitParty, Visitor.given_name, Visitor.family_name)
-                .join(Visitor, Visitor.id == VisitParty.visitor_id, isouter=True)
-                .where(VisitParty.visit_id == visit.id)
-                .order_by(VisitParty.age_years.desc())
-            )
-        ).all()
-        overrides = list(
-            await session.scalars(
-                sa.select(VisitOverride)
-                .where(VisitOverride.visit_id == visit.id)
-                .order_by(VisitOverride.created_at)
-            )
-        )
+        roles = _roles(page)
         slot = await session.get(Slot, visit.slot_id)
         room = await session.get(Room, slot.room_id) if slot else None
         household = await session.get(Household, visit.household_id) if visit.household_id else None
         prisoner = await session.get(Prisoner, visit.prisoner_id)
         reviewer = deciding_role(results, [r for r in roles if r in REVIEW_ROLES])
         explained = explain(results, roles, page.language)
-        done_overrides = {o.rule_id: o for o in overrides}
-        can = page.permissions(facility.id)
+        done_overrides = {o.rule_id: o for o in await visit_queries.overrides_of(session, visit.id)}
+        can = page.permissions()
         return page.render(
             "console/visit.html",
             status=status,
             visit=visit,
+            review_reason=shown_reason(visit.review_reason, results, page.language),
             explained=explained,
             override_options=[
                 (e.rule_id, f"{e.rule_id}: {e.staff_message}")
                 for e in explained
                 if e.refuses and e.may_override and e.rule_id not in done_overrides
             ],
-            party=party,
+            party=await visit_queries.party_with_names(session, visit.id),
             overrides=done_overrides,
             room=room,
             household=household,
@@ -181,101 +158,72 @@ class ConsoleVisitsController(ConsoleController):
             form=form or FormValues({}),
         )
 
-    @get("/visits/{visit_id:uuid}")
+    @get("/visits/{visit_id:uuid}", dependencies=visit_here(lock=False))
     async def visit(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-        visit_id: FromPath[uuid.UUID],
+        self, facility_page: ConsolePage, visit: CallersVisit, db_session: DbSession
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        visit = await _visit_at(db_session, facility_id, visit_id)
-        return await self._visit_page(page, db_session, visit)
+        return await self._visit_page(facility_page, db_session, visit)
 
-    @post("/visits/{visit_id:uuid}/decision")
+    @post("/visits/{visit_id:uuid}/decision", dependencies=visit_here(lock=True))
     async def decide(
         self,
         request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
+        visit: CallersVisit,
         db_session: DbSession,
         settings: AppSettings,
-        notifier: Notifier,
-        facility_id: FacilityId,
-        visit_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         """Approve (or keep a flagged visit), reject a request, or cancel; with a reason."""
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, REVIEW_ROLES)
-        visit = await _visit_at(db_session, facility_id, visit_id)
+        page = facility_page
+        page.require(REVIEW_ROLES)
         form = await read_form(request)
         try:
             body = parse_body(DecisionIn, form.present("decision", "reason"), strict=False)
-        except ProblemError as exc:
-            errors = field_messages(exc.errors, page._)
+        except Unprocessable as invalid:
+            errors = field_messages(invalid.errors, page._)
             return await self._visit_page(
                 page, db_session, visit, status=422, errors=errors, form=form
             )
-        staff = page.principal_staff
-        roles = _roles(page, facility_id)
         if body.decision == "cancel":
-            role = page.require(facility_id, BOOKING_ROLES)
+            role = page.require(BOOKING_ROLES)
         elif body.decision == "approve":
-            role = deciding_role(_results(visit), [r for r in roles if r in REVIEW_ROLES]) or (
-                page.require(facility_id, REVIEW_ROLES)
-            )
+            reviewers = [r for r in _roles(page) if r in REVIEW_ROLES]
+            role = deciding_role(_results(visit), reviewers) or page.require(REVIEW_ROLES)
         else:
-            role = page.require(facility_id, REVIEW_ROLES)
-        caller = service.Caller(
-            actor=staff.actor(role), staff_role=role, staff_name=staff.name, language=page.language
-        )
+            role = page.require(REVIEW_ROLES)
+        caller = caller_in_role(page.principal_staff, role, page.language)
         try:
             if body.decision == "cancel":
                 await service.cancel(
-                    db_session,
-                    caller,
-                    visit.id,
-                    reason=body.reason,
-                    cutoff_hours=0,
-                    settings=settings,
+                    db_session, caller, visit, reason=body.reason, cutoff_hours=0, settings=settings
                 )
-                notice, done = "cancelled", "cancelled"
+                done = "cancelled"
             else:
                 approve = body.decision == "approve"
                 await service.decide_request(
                     db_session, caller, visit, approve, body.reason, settings=settings
                 )
-                notice, done = ("confirmed", "approved") if approve else ("rejected", "rejected")
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            if exc.status_code == 403:
-                raise
-            visit = await _visit_at(db_session, facility_id, visit_id)
-            message = problem_message(exc.slug, page._)
+                done = "approved" if approve else "rejected"
+        except (Conflict, Unprocessable) as problem:  # decided meanwhile, or the rules refuse
             return await self._visit_page(
                 page,
                 db_session,
                 visit,
-                status=exc.status_code,
-                errors={"decision": message},
+                status=problem.status,
+                errors={"decision": page.problem(problem)},
                 form=form,
             )
-        await notify_household(db_session, notifier, visit, notice, body.reason)
-        redirect = see_other(f"/staff/facilities/{facility_id}/review", done=done)
-        return await mail_invite_with(db_session, settings, visit.id, redirect)
+        return see_other(f"/staff/facilities/{visit.facility_id}/review", done=done)
 
-    @post("/visits/{visit_id:uuid}/override")
+    @post("/visits/{visit_id:uuid}/override", dependencies=visit_here(lock=True))
     async def override(
         self,
         request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
+        visit: CallersVisit,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
-        visit_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        visit = await _visit_at(db_session, facility_id, visit_id)
+        page = facility_page
         form = await read_form(request)
         try:
             body = parse_body(OverrideIn, form.present("rule_id", "reason"), strict=False)
@@ -287,19 +235,14 @@ class ConsoleVisitsController(ConsoleController):
                 body.reason,
                 language=page.language,
             )
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            if exc.status_code == 403:
-                raise
-            visit = await _visit_at(db_session, facility_id, visit_id)
-            errors = field_messages(exc.errors, page._) or {
-                "rule_id": problem_message(exc.slug, page._)
-            }
+        except (Conflict, Unprocessable) as problem:
+            errors = field_messages(problem.errors, page._) or {"rule_id": page.problem(problem)}
             return await self._visit_page(
                 page, db_session, visit, status=422, errors=errors, form=form
             )
-        return see_other(f"/staff/facilities/{facility_id}/visits/{visit_id}", done="overridden")
+        return see_other(
+            f"/staff/facilities/{visit.facility_id}/visits/{visit.id}", done="overridden"
+        )
 
     # --- phone bookings ---------------------------------------------------------------------
 
@@ -315,39 +258,21 @@ class ConsoleVisitsController(ConsoleController):
         checked: list[Any] | None = None,
         outcome: str | None = None,
     ) -> Response[Any]:
-        facility = page.facility
-        assert facility is not None
+        facility = page.current_facility
         household: Household | None = None
         lookup_error = None
         if lookup:
-            household = await find_household(session, lookup)
+            household = await account_queries.find_household(session, lookup)
             if household is None:
                 lookup_error = page._("No household has this e-mail address or mobile number.")
         visitors: list[Visitor] = []
         prisoners: list[Prisoner] = []
         if household is not None:
-            visitors = list(
-                await session.scalars(
-                    sa.select(Visitor)
-                    .where(Visitor.household_id == household.id)
-                    .order_by(Visitor.birth_date, Visitor.id)
-                )
+            visitors = await account_queries.household_visitors(session, household.id)
+            visitable = await people_queries.visitable(
+                session, household.id, facility_id=facility.id
             )
-            prisoners = list(
-                await session.scalars(
-                    sa.select(Prisoner)
-                    .where(
-                        Prisoner.facility_id == facility.id,
-                        Prisoner.id.in_(
-                            sa.select(VisitorApproval.prisoner_id).where(
-                                VisitorApproval.visitor_id.in_([v.id for v in visitors]),
-                                VisitorApproval.status == ApprovalStatus.APPROVED,
-                            )
-                        ),
-                    )
-                    .order_by(Prisoner.family_name, Prisoner.given_name)
-                )
-            )
+            prisoners = [v.prisoner for v in visitable]
         zone = ZoneInfo(facility.timezone)
         now = utcnow()
         slots = (
@@ -399,28 +324,25 @@ class ConsoleVisitsController(ConsoleController):
     @get("/phone-booking")
     async def phone_booking(
         self,
-        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
-        settings: AppSettings,
-        facility_id: FacilityId,
         household: Annotated[str, QueryParameter(max_length=254)] = "",
     ) -> Response[Any]:
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        page.require(facility_id, BOOKING_ROLES)
-        return await self._booking_page(page, db_session, lookup=household.strip())
+        facility_page.require(BOOKING_ROLES)
+        return await self._booking_page(facility_page, db_session, lookup=household.strip())
 
     @post("/phone-booking")
     async def check_or_book(
         self,
         request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
         db_session: DbSession,
         settings: AppSettings,
-        facility_id: FacilityId,
     ) -> Response[Any]:
         """ "Check" shows every rule as the family would see it; "Book" books (with the
         overrides ticked, each needing the role the rule names)."""
-        page = await StaffPage.at_facility(request, db_session, settings, facility_id)
-        role = page.require(facility_id, BOOKING_ROLES)
+        page = facility_page
+        role = page.require(BOOKING_ROLES)
         form = await read_form(request)
         lookup = form.get("lookup")
         raw: dict[str, Any] = form.present("household_id", "prisoner_id", "slot_id", "channel")
@@ -434,24 +356,20 @@ class ConsoleVisitsController(ConsoleController):
             ]
         try:
             booking = parse_body(StaffBookIn, raw, strict=False)
-        except ProblemError as exc:
-            errors = field_messages(exc.errors, page._)
-            if any(e.get("name") == "overrides" for e in exc.errors):
+        except Unprocessable as invalid:
+            errors = field_messages(invalid.errors, page._)
+            if any(e.get("name") == "overrides" for e in invalid.errors):
                 errors["override_reason"] = page._("Please give a reason of at least 3 characters.")
             return await self._booking_page(
                 page, db_session, lookup=lookup, status=422, form=form, errors=errors
             )
         slot = await db_session.get(Slot, booking.slot_id)
-        if slot is None or slot.facility_id != facility_id:
+        if slot is None or slot.facility_id != page.current_facility.id:
             errors = {"slot_id": page._("Please choose a slot.")}
             return await self._booking_page(
                 page, db_session, lookup=lookup, status=422, form=form, errors=errors
             )
-        staff = page.principal_staff
-        caller = service.Caller(
-            actor=staff.actor(role), staff_role=role, staff_name=staff.name, language=page.language
-        )
-        roles = _roles(page, facility_id)
+        roles = _roles(page)
         if form.get("action") != "book":
             verdict = await _staff_verdict(db_session, booking)
             return await self._booking_page(
@@ -465,7 +383,7 @@ class ConsoleVisitsController(ConsoleController):
         try:
             visit = await staff_actions.book_for_household(
                 db_session,
-                caller,
+                caller_in_role(page.principal_staff, role, page.language),
                 household_id=booking.household_id,
                 prisoner_id=booking.prisoner_id,
                 slot_id=booking.slot_id,
@@ -475,41 +393,39 @@ class ConsoleVisitsController(ConsoleController):
                 overrides=[(o.rule_id, o.reason) for o in booking.overrides],
                 settings=settings,
             )
-            await db_session.commit()
-        except ProblemError as exc:
-            await db_session.rollback()
-            if exc.status_code == 403:
-                raise
-            errors = {"slot_id": problem_message(exc.slug, page._)}
-            checked = None
-            if exc.slug == "booking-refused":
-                verdict = await _staff_verdict(db_session, booking)
-                checked = explain(verdict.results, roles, page.language)
-                errors = {"slot_id": page._("The rules do not allow this booking as it is.")}
+        except Refused as refusal:
+            await rollback(db_session)  # judge again without the refused booking's hold
+            verdict = await _staff_verdict(db_session, booking)
             return await self._booking_page(
                 page,
                 db_session,
                 lookup=lookup,
-                status=exc.status_code,
+                status=refusal.status,
                 form=form,
-                errors=errors,
-                checked=checked,
-                outcome="refused" if checked else None,
+                errors={"slot_id": page._("The rules do not allow this booking as it is.")},
+                checked=explain(verdict.results, roles, page.language),
+                outcome="refused",
+            )
+        except (Conflict, Unprocessable) as problem:  # the slot filled meanwhile, ...
+            return await self._booking_page(
+                page,
+                db_session,
+                lookup=lookup,
+                status=problem.status,
+                form=form,
+                errors={"slot_id": page.problem(problem)},
             )
         done = "requested" if visit.status is VisitStatus.REQUESTED else "booked"
-        redirect = see_other(f"/staff/facilities/{facility_id}/visits/{visit.id}", done=done)
-        return await mail_invite_with(db_session, settings, visit.id, redirect)
+        return see_other(f"/staff/facilities/{visit.facility_id}/visits/{visit.id}", done=done)
 
 
 async def _staff_verdict(session: DbSession, booking: StaffBookIn) -> Verdict:
-    """Every rule for the booking as staff would make it; ends the read transaction."""
+    """Every rule for the booking as staff would make it."""
     visitors = await load_visitors(session, booking.visitor_ids, booking.household_id)
-    verdict = await judge(
+    return await judge(
         session,
         slot_id=booking.slot_id,
         prisoner_id=booking.prisoner_id,
         visitors=visitors,
         channel=BookableBy.STAFF,
     )
-    await session.commit()
-    return verdict

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 from visits.db.models import SlotTemplate
 from visits.enums import VisitType
+from visits.facilities.schemas.staff import TemplateIn
 from visits.facilities.slot_generation import occurrences
-from visits.facilities.staff_schemas import TemplateIn
 
 UPCOMING = 8
 

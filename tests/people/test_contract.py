@@ -21,8 +21,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.accounts_helpers import Client, add_staff, bearer, staff_token
-from tests.test_accounts_contract import (
+from tests.accounts.test_contract import (
     CONTROL_TEXTS,
     arms,
     declared_slugs,
@@ -32,14 +31,15 @@ from tests.test_accounts_contract import (
     string_fields,
     untyped,
 )
-from tests.test_accounts_contract import spec as spec  # the served document, once per module
+from tests.accounts.test_contract import spec as spec  # the served document, once per module
+from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from visits.accounts.principals import StaffPrincipal
 from visits.db.base import utcnow
 from visits.db.engine import create_engine, create_session_factory
 from visits.db.models import Facility, Prisoner, VisitorApproval
 from visits.demo import seed_demo
 from visits.enums import ActorType, Channel, CustodyStatus, StaffRole
-from visits.errors import ProblemError
+from visits.errors import DomainError
 from visits.pagination import Page
 from visits.people import service
 from visits.people.alerts import AlertOut, facility_alerts
@@ -298,8 +298,9 @@ async def _register_attempts(url: str, facility: uuid.UUID, count: int) -> list[
             async with sessions() as session:
                 try:
                     await service.create_prisoner(session, admin, facility, body)
-                except ProblemError as exc:
+                except DomainError as exc:
                     return exc.slug
+                await session.commit()
                 return "created"
 
         return list(await asyncio.gather(*(one() for _ in range(count))))

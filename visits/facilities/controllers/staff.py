@@ -19,13 +19,14 @@ from visits.accounts.principals import (
     StaffUser,
     staff_guard,
 )
+from visits.dates import date_problems
 from visits.dependencies import AppSettings, DbSession
 from visits.errors import invalid_parameters
-from visits.facilities import closures, management, reports, rule_settings, templates
-from visits.facilities.controllers import date_problems
-from visits.facilities.presenters import facility_out, room_out
-from visits.facilities.schemas import FacilityOut, RoomOut
-from visits.facilities.staff_schemas import (
+from visits.facilities import reports
+from visits.facilities.presenters import facility_out, information_out, room_out, template_out
+from visits.facilities.schemas.public import FacilityOut, InformationOut, RoomOut
+from visits.facilities.schemas.rule_parameters import RuleParametersIn, RuleParametersOut
+from visits.facilities.schemas.staff import (
     ClosureIn,
     ClosureListItem,
     ClosureOut,
@@ -35,7 +36,6 @@ from visits.facilities.staff_schemas import (
     FlaggedVisit,
     GenerateOut,
     InformationIn,
-    InformationOut,
     RoomIn,
     RoomUpdateIn,
     TemplateChangeOut,
@@ -44,10 +44,10 @@ from visits.facilities.staff_schemas import (
     TemplatePage,
     TemplateUpdateIn,
 )
+from visits.facilities.service import closures, facilities, rooms, rule_parameters, templates
 from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
-from visits.people import alerts as facility_alerts
 from visits.validation import parse_body
 
 FacilityId = FromPath[uuid.UUID]
@@ -150,7 +150,7 @@ class StaffFacilityController(Controller):
         name of the IANA database such as `Europe/Berlin`. A slug in use answers 409
         `facility-exists`. Rooms, slot templates and slots are added afterwards."""
         body = parse_body(FacilityIn, data)
-        return facility_out(await management.create_facility(db_session, staff, body))
+        return facility_out(await facilities.create_facility(db_session, staff, body))
 
     @patch(
         "/facilities/{facility_id:uuid}",
@@ -181,7 +181,7 @@ class StaffFacilityController(Controller):
         The time zone cannot change while the facility has upcoming slots (409
         `timezone-in-use`): they were generated in the old one."""
         body = parse_body(FacilityUpdateIn, data)
-        return facility_out(await management.update_facility(db_session, staff, facility_id, body))
+        return facility_out(await facilities.update_facility(db_session, staff, facility_id, body))
 
     @put(
         "/facilities/{facility_id:uuid}/information",
@@ -218,8 +218,8 @@ class StaffFacilityController(Controller):
         Families read these texts in `GET /api/v1/facilities/{facility_id}/information`, in
         their confirmations and in their calendar invites."""
         body = parse_body(InformationIn, data)
-        item = await management.put_information(db_session, staff, facility_id, body)
-        return management.information_out(item)
+        item = await facilities.put_information(db_session, staff, facility_id, body)
+        return information_out(item)
 
     @delete(
         "/information/{information_id:uuid}",
@@ -231,7 +231,7 @@ class StaffFacilityController(Controller):
     ) -> None:
         """Deletes one text. For the facility's visits managers and administrators
         (audited)."""
-        await management.delete_information(db_session, staff, information_id)
+        await facilities.delete_information(db_session, staff, information_id)
 
     # -- rooms
 
@@ -254,7 +254,7 @@ class StaffFacilityController(Controller):
         visits managers and administrators (audited). Room names are unique within a facility
         (409 `room-exists`)."""
         body = parse_body(RoomIn, data)
-        return room_out(await management.create_room(db_session, staff, facility_id, body))
+        return room_out(await rooms.create_room(db_session, staff, facility_id, body))
 
     @patch(
         "/rooms/{room_id:uuid}",
@@ -281,7 +281,7 @@ class StaffFacilityController(Controller):
         existing slots keep theirs. Renaming to the name of another room of the facility
         answers 409 `room-exists`."""
         body = parse_body(RoomUpdateIn, data)
-        return room_out(await management.update_room(db_session, staff, room_id, body))
+        return room_out(await rooms.update_room(db_session, staff, room_id, body))
 
     # -- slot templates and generation
 
@@ -303,7 +303,7 @@ class StaffFacilityController(Controller):
         rows, total = await templates.list_templates(
             db_session, staff, facility_id, limit=limit, offset=offset
         )
-        return Page([templates.template_out(t) for t in rows], total, limit, offset)
+        return Page([template_out(t) for t in rows], total, limit, offset)
 
     @post(
         "/facilities/{facility_id:uuid}/slot-templates",
@@ -337,9 +337,7 @@ class StaffFacilityController(Controller):
         refused with 409 `template-overlap`, naming the other template and the first clash.
         Slots are published by `POST …/slots/generate` (and daily by the scheduler)."""
         body = parse_body(TemplateIn, data)
-        return templates.template_out(
-            await templates.create_template(db_session, staff, facility_id, body)
-        )
+        return template_out(await templates.create_template(db_session, staff, facility_id, body))
 
     @patch(
         "/slot-templates/{template_id:uuid}",
@@ -502,6 +500,7 @@ class StaffFacilityController(Controller):
     )
     async def day_sheet(
         self,
+        request: Request[Any, Any, Any],
         db_session: DbSession,
         staff: StaffUser,
         facility_id: FacilityId,
@@ -533,7 +532,9 @@ class StaffFacilityController(Controller):
         wrong = date_problems(date=day)
         if wrong:
             raise invalid_parameters(wrong)
-        sheet = await reports.day_sheet(db_session, staff, facility_id, day)
+        sheet = await reports.day_sheet(
+            db_session, staff, facility_id, day, negotiate_language(request)
+        )
         if output == "csv":
             download: Response[Any] = Response(
                 reports.day_sheet_csv(sheet),
@@ -566,11 +567,11 @@ class StaffFacilityController(Controller):
     )
     async def rule_parameters(
         self, db_session: DbSession, staff: StaffUser, facility_id: FacilityId
-    ) -> rule_settings.RuleParametersOut:
+    ) -> RuleParametersOut:
         """The rule profile the facility follows, its own overrides, and the parameters in
         effect (profile plus overrides plus the facility's booking window). For every member of
         staff of the facility."""
-        return await rule_settings.get_parameters(db_session, staff, facility_id)
+        return await rule_parameters.get_parameters(db_session, staff, facility_id)
 
     @put(
         "/facilities/{facility_id:uuid}/rule-parameters",
@@ -584,7 +585,7 @@ class StaffFacilityController(Controller):
         staff: StaffUser,
         facility_id: FacilityId,
         data: Annotated[
-            SkipValidation[rule_settings.RuleParametersIn],
+            SkipValidation[RuleParametersIn],
             Body(
                 examples=[
                     Example(
@@ -598,7 +599,7 @@ class StaffFacilityController(Controller):
                 ]
             ),
         ],
-    ) -> rule_settings.RuleParametersOut:
+    ) -> RuleParametersOut:
         """Chooses the rule profile (optional) and replaces the overrides as a whole (`{}`
         removes them). For visits managers and administrators (audited with the reason and the
         values before and after).
@@ -606,28 +607,5 @@ class StaffFacilityController(Controller):
         Every override is checked against the rule catalogue and against the profile (names,
         types, ranges, relations such as `max_total`); every problem is listed at once (422
         `invalid-body`). The booking window is a field of the facility, not an override."""
-        body = parse_body(rule_settings.RuleParametersIn, data)
-        return await rule_settings.set_parameters(db_session, staff, facility_id, body)
-
-    @get(
-        "/facilities/{facility_id:uuid}/alerts",
-        summary="Open alerts: CF-09 capacity, CF-14 first child visit, CF-15 and CF-23 contact",
-        responses=problems("facility-not-found"),
-    )
-    async def alerts(
-        self,
-        request: Request[Any, Any, Any],
-        db_session: DbSession,
-        staff: StaffUser,
-        facility_id: FacilityId,
-    ) -> list[facility_alerts.AlertOut]:
-        """What needs attention now, computed when asked: whether the slots offered let every
-        prisoner have the monthly minimum of visiting time (CF-09), children still waiting for
-        a first visit after a parent's admission (CF-14), children without a visit in person
-        for too long (CF-15) or with video contact only (CF-23). Texts in the request's
-        language. For every member of staff of the facility."""
-        staff.role_for(facility_id, management.READ_ROLES)
-        facility = await management.get_facility(db_session, facility_id)
-        return await facility_alerts.facility_alerts(
-            db_session, facility, negotiate_language(request)
-        )
+        body = parse_body(RuleParametersIn, data)
+        return await rule_parameters.set_parameters(db_session, staff, facility_id, body)

@@ -1,7 +1,7 @@
 """How messages reach people: one interface, several channels.
 
-Sign-in codes use it now; invites (e-mail) and reminders (SMS) will use it too. The embedded
-default writes messages to the log, which is what a single-machine demo and the tests read.
+Sign-in codes and notices to households use it. The embedded default writes messages to the
+log, which is what a single-machine demo and the tests read.
 """
 
 from __future__ import annotations

@@ -167,7 +167,9 @@ async def test_unknown_things_are_404_problems_in_the_request_language(client: C
         assert response.status_code == 404
         assert response.headers["content-type"].startswith("application/problem+json")
         assert response.json()["title"] == "Nicht gefunden"
-    english = await client.get(f"/api/v1/slots?facility_id={missing}")
+    english = await client.get(
+        f"/api/v1/slots?facility_id={missing}", headers={"Accept-Language": "en"}
+    )
     assert english.json()["type"] == "urn:visits:problem:facility-not-found"
     assert english.json()["title"] == "Not found"
 

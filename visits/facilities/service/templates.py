@@ -15,45 +15,28 @@ from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import Facility, Room, Slot, SlotTemplate, Visit
 from visits.enums import SlotStatus
-from visits.errors import ProblemError
-from visits.facilities.management import MANAGE_ROLES, READ_ROLES, _changes, get_facility
-from visits.facilities.review import active_visits, flag
+from visits.errors import Conflict, NotFound
+from visits.facilities import queries
+from visits.facilities.presenters import template_out
+from visits.facilities.schemas.staff import (
+    GenerateOut,
+    TemplateChangeOut,
+    TemplateIn,
+    TemplateUpdateIn,
+)
+from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
+from visits.facilities.service.changes import apply_changes
+from visits.facilities.service.facilities import get_facility
+from visits.facilities.service.review import flag
 from visits.facilities.slot_generation import (
     Occurrence,
     generate_slots,
     occurrences,
     slot_capacity,
 )
-from visits.facilities.staff_schemas import (
-    GenerateOut,
-    TemplateChangeOut,
-    TemplateIn,
-    TemplateOut,
-    TemplateUpdateIn,
-)
 from visits.validation import field_error, invalid_body
 
 OVERLAP_LOOKAHEAD = timedelta(days=366)
-
-
-def template_out(t: SlotTemplate) -> TemplateOut:
-    return TemplateOut(
-        id=t.id,
-        facility_id=t.facility_id,
-        room_id=t.room_id,
-        visit_type=t.visit_type,
-        weekday=t.weekday,
-        start_time=t.start_time,
-        duration_minutes=t.duration_minutes,
-        interval_weeks=t.interval_weeks,
-        valid_from=t.valid_from,
-        valid_to=t.valid_to,
-        capacity_tables=t.capacity_tables,
-        capacity_seats=t.capacity_seats,
-        capacity_children=t.capacity_children,
-        bookable_by=t.bookable_by,
-        is_active=t.is_active,
-    )
 
 
 def _occurrences(t: SlotTemplate, first: date, last: date, zone: ZoneInfo) -> list[Occurrence]:
@@ -137,8 +120,8 @@ async def create_template(
     template.id = uuid.uuid4()
     overlaps = await _overlaps(session, template, ZoneInfo(facility.timezone))
     if overlaps:
-        raise ProblemError(
-            409, "template-overlap", "The template overlaps another in this room.", errors=overlaps
+        raise Conflict(
+            "template-overlap", "The template overlaps another in this room.", errors=overlaps
         )
     session.add(template)
     await session.flush()
@@ -155,7 +138,6 @@ async def create_template(
             "start_time": data.start_time.isoformat(),
         },
     )
-    await session.commit()
     return template
 
 
@@ -163,7 +145,7 @@ async def publish_slots(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, days: int
 ) -> GenerateOut:
     """Create the missing slots of every active template from today for ``days`` local days
-    (idempotent), audited; commits."""
+    (idempotent), audited."""
     role = staff.role_for(facility_id, MANAGE_ROLES)
     facility = await get_facility(session, facility_id)
     first = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
@@ -178,14 +160,13 @@ async def publish_slots(
         facility_id=facility.id,
         changes={"until": last.isoformat(), "created": created},
     )
-    await session.commit()
     return GenerateOut(first, last, created)
 
 
 async def get_template(session: AsyncSession, template_id: uuid.UUID) -> SlotTemplate:
     template = await session.get(SlotTemplate, template_id)
     if template is None:
-        raise ProblemError(404, "template-not-found", "There is no such slot template.")
+        raise NotFound("template-not-found", "There is no such slot template.")
     return template
 
 
@@ -194,18 +175,7 @@ async def list_templates(
 ) -> tuple[list[SlotTemplate], int]:
     staff.role_for(facility_id, READ_ROLES)
     await get_facility(session, facility_id)
-    condition = SlotTemplate.facility_id == facility_id
-    total = await session.scalar(
-        sa.select(sa.func.count()).select_from(SlotTemplate).where(condition)
-    )
-    rows = await session.scalars(
-        sa.select(SlotTemplate)
-        .where(condition)
-        .order_by(SlotTemplate.weekday, SlotTemplate.start_time, SlotTemplate.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows), total or 0
+    return await queries.list_templates(session, facility_id, limit=limit, offset=offset)
 
 
 async def _follow_template(
@@ -234,7 +204,7 @@ async def _follow_template(
             o.starts_at: o
             for o in _occurrences(template, min(s.local_date for s in future), last, zone)
         }
-    visits = await active_visits(session, [s.id for s in future])
+    visits = await queries.active_visits(session, [s.id for s in future])
     by_slot: dict[uuid.UUID, list[Visit]] = {}
     for visit in visits:
         by_slot.setdefault(visit.slot_id, []).append(visit)
@@ -288,15 +258,13 @@ async def update_template(
     role = staff.role_for(template.facility_id, MANAGE_ROLES)
     facility = await get_facility(session, template.facility_id)
     zone = ZoneInfo(facility.timezone)
-    changes = _changes(template, data, skip={"reason"})
+    changes = apply_changes(template, data, skip=frozenset({"reason"}))
     if template.valid_to is not None and template.valid_to < template.valid_from:
         raise invalid_body([field_error("valid_to", "must not be before valid_from")])
     if template.is_active:
         overlaps = await _overlaps(session, template, zone)
         if overlaps:
-            await session.rollback()
-            raise ProblemError(
-                409,
+            raise Conflict(
                 "template-overlap",
                 "The change would overlap another template in this room.",
                 errors=overlaps,
@@ -320,5 +288,4 @@ async def update_template(
         created = await generate_slots(
             session, facility, today, today + timedelta(days=horizon_days - 1)
         )
-    await session.commit()
     return TemplateChangeOut(template_out(template), removed, created, flagged)

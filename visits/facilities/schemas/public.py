@@ -1,4 +1,4 @@
-"""What the public API shows of facilities, rooms and slots."""
+"""What the public API shows of facilities, their family information, rooms and slots."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from visits.enums import AgeBand, BookableBy, RoomFeature, SlotStatus, VisitType
+from visits.enums import AgeBand, BookableBy, Language, RoomFeature, SlotStatus, VisitType
 from visits.openapi import schema_name
 from visits.pagination import Page
 
@@ -46,6 +46,17 @@ class FacilityOut(msgspec.Struct):
 
 
 FacilityPage = Annotated[Page[FacilityOut], schema_name("FacilityPage")]
+
+
+class InformationOut(msgspec.Struct):
+    """A text for families (CF-21), for everyone or for one age band."""
+
+    id: uuid.UUID
+    language: Language
+    age_band: AgeBand | None
+    topic: str
+    title: str
+    body: str
 
 
 class Capacity(msgspec.Struct):

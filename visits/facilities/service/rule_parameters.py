@@ -7,59 +7,20 @@ is edited with the facility; overrides here may not set it, so there is one sour
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.audit import record
-from visits.booking.facts import facility_profile
-from visits.facilities.management import MANAGE_ROLES, READ_ROLES, get_facility
-from visits.facilities.staff_schemas import line_problems
+from visits.facilities.schemas.rule_parameters import RuleParametersIn, RuleParametersOut
+from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
+from visits.facilities.service.facilities import get_facility
 from visits.rules.profiles import available_profiles, validate_overrides
-from visits.validation import field_error, invalid_body, multi_line, single_line
+from visits.validation import field_error, invalid_body
 
 FACILITY_OWNED = frozenset({"min_notice_hours", "max_days_ahead"})
-
-
-# Parameter values as JSON: scalars, lists (of pairs) and tables of up to two levels, which is
-# every shape of the rule catalogue (``school_holidays``, ``composition.child_family.…``).
-Key = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")
-]
-Scalar = bool | int | float | Annotated[str, single_line(64, min_length=0)] | None
-Row = Annotated[list[Scalar], msgspec.Meta(max_length=100)]
-Rows = Annotated[list[Scalar | Row], msgspec.Meta(max_length=100)]
-Group = Annotated[dict[Key, Scalar | Row], msgspec.Meta(max_length=100)]
-Table = Annotated[dict[Key, Scalar | Row | Group], msgspec.Meta(max_length=100)]
-Value = Scalar | Rows | Table
-Parameters = Annotated[
-    dict[Key, Value],
-    msgspec.Meta(
-        max_length=200,
-        description="Parameter names (dotted, or as nested tables) and their values.",
-        examples=[{"max_children": 4, "composition.child_family.max_accompanying_adults": 2}],
-    ),
-]
-
-
-class RuleParametersOut(msgspec.Struct):
-    profile: str
-    available_profiles: list[str]
-    overrides: Parameters
-    effective: Parameters
-
-
-class RuleParametersIn(msgspec.Struct, forbid_unknown_fields=True):
-    """``overrides`` replace the facility's overrides as a whole; ``reason`` is audited."""
-
-    reason: Annotated[str, multi_line(2000, min_length=3)]
-    overrides: Parameters
-    profile: Annotated[str, single_line(32)] | None = None
-
-    def problems(self) -> list[tuple[str, str]]:
-        return line_problems(self, multi_line=frozenset({"reason"}))
 
 
 def _flat(overrides: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -82,7 +43,7 @@ async def get_parameters(
         profile=facility.rule_profile,
         available_profiles=available_profiles(),
         overrides=dict(facility.rule_overrides),
-        effective=msgspec.to_builtins(facility_profile(facility)),
+        effective=msgspec.to_builtins(facility.profile()),
     )
 
 
@@ -120,5 +81,5 @@ async def set_parameters(
         reason=data.reason,
         changes={"before": before, "after": {"profile": profile, "overrides": flat}},
     )
-    await session.commit()
+    await session.flush()
     return await get_parameters(session, staff, facility_id)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import msgspec
 
+from visits.dates import EARLIEST_DATE, LATEST_DATE
 from visits.enums import AgeBand, BookableBy, Language, RoomFeature, VisitType
 from visits.openapi import schema_name
 from visits.pagination import Page
@@ -212,15 +213,6 @@ class InformationIn(msgspec.Struct, forbid_unknown_fields=True):
         )
 
 
-class InformationOut(msgspec.Struct):
-    id: uuid.UUID
-    language: Language
-    age_band: AgeBand | None
-    topic: str
-    title: str
-    body: str
-
-
 class RoomIn(msgspec.Struct, forbid_unknown_fields=True):
     name: RoomName
     capacity_tables: Tables
@@ -263,11 +255,9 @@ Duration = Annotated[int, msgspec.Meta(ge=15, le=1440, description="minutes, 15 
 Interval = Annotated[int, msgspec.Meta(ge=1, le=52, description="every n-th week, 1 to 52")]
 # Templates describe local dates; these bounds keep every date computation far from the limits.
 TemplateDate = Annotated[date, msgspec.Meta(description="A local date, 2000-01-01 to 2100-12-31.")]
-EARLIEST_DATE = date(2000, 1, 1)
-LATEST_DATE = date(2100, 12, 31)
 
 
-def date_problems(**dates: date | None) -> list[tuple[str, str]]:
+def _date_problems(**dates: date | None) -> list[tuple[str, str]]:
     return [
         (name, f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
         for name, day in dates.items()
@@ -290,7 +280,7 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     bookable_by: BookableBy = BookableBy.PUBLIC
 
     def problems(self) -> list[tuple[str, str]]:
-        found = date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
+        found = _date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
         if found:
             return found
         if self.valid_to is not None and self.valid_to < self.valid_from:
@@ -318,7 +308,7 @@ class TemplateUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     is_active: bool | None = None
 
     def problems(self) -> list[tuple[str, str]]:
-        found = date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
+        found = _date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
         if self.start_time is not None and self.start_time.tzinfo is not None:
             found.append(("start_time", "is a local wall-clock time: give it without an offset"))
         return found + blank_problems(reason=self.reason)
@@ -365,7 +355,7 @@ class ClosureIn(msgspec.Struct, forbid_unknown_fields=True):
     room_id: uuid.UUID | None = None
 
     def problems(self) -> list[tuple[str, str]]:
-        found = date_problems(starts_on=self.starts_on, ends_on=self.ends_on)
+        found = _date_problems(starts_on=self.starts_on, ends_on=self.ends_on)
         if found:
             return found
         if self.ends_on < self.starts_on:

@@ -6,25 +6,9 @@ decide (move, keep or cancel, telling the family).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from visits.db.models import Visit
-from visits.enums import ACTIVE_VISIT_STATES
-
-
-async def active_visits(session: AsyncSession, slot_ids: Sequence[uuid.UUID]) -> list[Visit]:
-    if not slot_ids:
-        return []
-    rows = await session.scalars(
-        sa.select(Visit)
-        .where(Visit.slot_id.in_(list(slot_ids)), Visit.status.in_(ACTIVE_VISIT_STATES))
-        .order_by(Visit.starts_at, Visit.id)
-    )
-    return list(rows)
 
 
 def flag(visits: Sequence[Visit], reason: str) -> None:

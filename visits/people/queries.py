@@ -1,4 +1,4 @@
-"""Reads the family pages need beyond the API's: whom the household may visit, with whom."""
+"""Reads about prisoners and approvals: whom a household may visit, and with whom (CF-04)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.db.models import Facility, Prisoner, Room, Slot, Visit, Visitor, VisitorApproval
+from visits.db.models import Facility, Prisoner, Visitor, VisitorApproval
 from visits.enums import ApprovalStatus
 
 
@@ -18,9 +18,12 @@ class Visitable:
     facility: Facility
 
 
-async def visitable(session: AsyncSession, household_id: uuid.UUID) -> list[Visitable]:
-    """Prisoners someone of the household is approved to visit (CF-04), with their facility."""
-    rows = await session.execute(
+async def visitable(
+    session: AsyncSession, household_id: uuid.UUID, *, facility_id: uuid.UUID | None = None
+) -> list[Visitable]:
+    """Prisoners someone of the household is approved to visit (CF-04), with their facility;
+    not released, at an active facility (``facility_id``: only there)."""
+    statement = (
         sa.select(Prisoner, Facility)
         .join(Facility, Facility.id == Prisoner.facility_id)
         .where(
@@ -37,6 +40,9 @@ async def visitable(session: AsyncSession, household_id: uuid.UUID) -> list[Visi
         )
         .order_by(Prisoner.family_name, Prisoner.given_name, Prisoner.id)
     )
+    if facility_id is not None:
+        statement = statement.where(Facility.id == facility_id)
+    rows = await session.execute(statement)
     return [Visitable(prisoner, facility) for prisoner, facility in rows]
 
 
@@ -55,38 +61,3 @@ async def approved_visitors(
         .order_by(Visitor.birth_date, Visitor.id)
     )
     return list(rows)
-
-
-@dataclass(frozen=True)
-class VisitRow:
-    visit: Visit
-    facility: Facility
-    room_name: str
-
-
-async def household_visits(session: AsyncSession, household_id: uuid.UUID) -> list[VisitRow]:
-    rows = await session.execute(
-        sa.select(Visit, Facility, Room.name)
-        .join(Facility, Facility.id == Visit.facility_id)
-        .join(Slot, Slot.id == Visit.slot_id)
-        .join(Room, Room.id == Slot.room_id)
-        .where(Visit.household_id == household_id)
-        .order_by(Visit.starts_at.desc(), Visit.id)
-        .limit(200)
-    )
-    return [VisitRow(visit, facility, room) for visit, facility, room in rows]
-
-
-async def one_visit(
-    session: AsyncSession, household_id: uuid.UUID, visit_id: uuid.UUID
-) -> VisitRow | None:
-    row = (
-        await session.execute(
-            sa.select(Visit, Facility, Room.name)
-            .join(Facility, Facility.id == Visit.facility_id)
-            .join(Slot, Slot.id == Visit.slot_id)
-            .join(Room, Room.id == Slot.room_id)
-            .where(Visit.id == visit_id, Visit.household_id == household_id)
-        )
-    ).first()
-    return VisitRow(row[0], row[1], row[2]) if row else None

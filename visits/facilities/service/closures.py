@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.audit import record
-from visits.db.models import Closure, Slot
+from visits.db.models import Closure, Room, Slot
 from visits.enums import SlotStatus
-from visits.errors import ProblemError
-from visits.facilities.management import MANAGE_ROLES, READ_ROLES, get_facility, get_room
-from visits.facilities.review import active_visits, flag
-from visits.facilities.staff_schemas import ClosureIn, ClosureOut, FlaggedVisit
+from visits.errors import NotFound
+from visits.facilities import queries
+from visits.facilities.schemas.staff import ClosureIn, ClosureOut, FlaggedVisit
+from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
+from visits.facilities.service.facilities import get_facility
+from visits.facilities.service.review import flag
 from visits.validation import field_error, invalid_body
-
-
-def _slots_in(
-    facility_id: uuid.UUID, room_id: uuid.UUID | None, starts_on: date, ends_on: date
-) -> sa.Select[Slot]:
-    statement = sa.select(Slot).where(
-        Slot.facility_id == facility_id,
-        Slot.local_date >= starts_on,
-        Slot.local_date <= ends_on,
-        Slot.status != SlotStatus.CANCELLED,
-    )
-    if room_id is not None:
-        statement = statement.where(Slot.room_id == room_id)
-    return statement
 
 
 async def _check_room(
@@ -38,10 +25,7 @@ async def _check_room(
 ) -> None:
     if room_id is None:
         return
-    try:
-        found = await get_room(session, room_id)
-    except ProblemError:
-        found = None
+    found = await session.get(Room, room_id)
     if found is None or found.facility_id != facility_id:
         raise invalid_body([field_error("room_id", "no such room at this facility")])
 
@@ -53,10 +37,10 @@ async def preview(
     staff.role_for(facility_id, READ_ROLES)
     await get_facility(session, facility_id)
     await _check_room(session, facility_id, data.room_id)
-    slots = list(
-        await session.scalars(_slots_in(facility_id, data.room_id, data.starts_on, data.ends_on))
+    slots = await queries.slots_between(
+        session, facility_id, data.room_id, data.starts_on, data.ends_on
     )
-    visits = await active_visits(session, [s.id for s in slots])
+    visits = await queries.active_visits(session, [s.id for s in slots])
     return [
         FlaggedVisit(v.id, v.reference, v.starts_at, _room_of(slots, v.slot_id)) for v in visits
     ]
@@ -81,8 +65,8 @@ async def create_closure(
     )
     session.add(closure)
     await session.flush()
-    slots = list(
-        await session.scalars(_slots_in(facility_id, data.room_id, data.starts_on, data.ends_on))
+    slots = await queries.slots_between(
+        session, facility_id, data.room_id, data.starts_on, data.ends_on
     )
     for slot in slots:
         if slot.status == SlotStatus.OPEN:
@@ -91,7 +75,7 @@ async def create_closure(
                 data.reason,
                 closure.id,
             )
-    visits = await active_visits(session, [s.id for s in slots])
+    visits = await queries.active_visits(session, [s.id for s in slots])
     flag(visits, f"Closure: {data.reason}")
     flagged = [
         FlaggedVisit(v.id, v.reference, v.starts_at, _room_of(slots, v.slot_id)) for v in visits
@@ -112,7 +96,6 @@ async def create_closure(
             "visits_flagged": [str(v.visit_id) for v in flagged],
         },
     )
-    await session.commit()
     return ClosureOut(
         closure.id,
         facility_id,
@@ -131,7 +114,7 @@ async def delete_closure(
     """Remove a closure and reopen exactly the slots it closed. Returns the number reopened."""
     closure = await session.get(Closure, closure_id)
     if closure is None:
-        raise ProblemError(404, "closure-not-found", "There is no such closure.")
+        raise NotFound("closure-not-found", "There is no such closure.")
     role = staff.role_for(closure.facility_id, MANAGE_ROLES)
     result = await session.execute(
         sa.update(Slot)
@@ -149,7 +132,7 @@ async def delete_closure(
         changes={"slots_reopened": reopened},
     )
     await session.delete(closure)
-    await session.commit()
+    await session.flush()
     return reopened
 
 
@@ -158,13 +141,4 @@ async def list_closures(
 ) -> tuple[list[Closure], int]:
     staff.role_for(facility_id, READ_ROLES)
     await get_facility(session, facility_id)
-    condition = Closure.facility_id == facility_id
-    total = await session.scalar(sa.select(sa.func.count()).select_from(Closure).where(condition))
-    rows = await session.scalars(
-        sa.select(Closure)
-        .where(condition)
-        .order_by(Closure.starts_on.desc(), Closure.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows), total or 0
+    return await queries.list_closures(session, facility_id, limit=limit, offset=offset)
