@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.schemas import GrantIO, StaffCreateIn
-from visits.accounts.staff import create_staff
+from visits.accounts.service.staff import create_staff
 from visits.audit import Actor
 from visits.enums import StaffRole
 

@@ -195,7 +195,7 @@ async def _create_staff(
     import sqlalchemy as sa
 
     from visits.accounts.schemas import StaffCreateIn
-    from visits.accounts.staff import create_staff
+    from visits.accounts.service.staff import create_staff
     from visits.audit import Actor
     from visits.db.engine import create_engine, create_session_factory
     from visits.db.models import Facility

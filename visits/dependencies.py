@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.channels import NotificationChannel
 from visits.db.transaction import transaction
+from visits.i18n import negotiate_language
 from visits.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]
+RequestLanguage = NamedDependency[str]
+"""The language of the answer (``?lang=``, else ``Accept-Language``, else the default)."""
 AppSettings = NamedDependency[Settings]
 Notifier = NamedDependency[SkipValidation[NotificationChannel]]
 
@@ -35,7 +38,12 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def provide_language(request: Request[Any, Any, Any]) -> str:
+    return negotiate_language(request)
+
+
 APP_DEPENDENCIES = {
+    "language": Provide(provide_language, sync_to_thread=False),
     "db_session": Provide(transaction),
     "settings": Provide(provide_settings, sync_to_thread=False),
     "notifier": Provide(provide_notifier, sync_to_thread=False),

@@ -26,7 +26,6 @@ from litestar.testing import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, sign_up, staff_token
-from visits.accounts import households, sign_in
 from visits.accounts.principals import HouseholdPrincipal
 from visits.accounts.schemas import (
     ApprovalRequestIn,
@@ -35,7 +34,8 @@ from visits.accounts.schemas import (
     HouseholdExportOut,
     StaffCreateIn,
 )
-from visits.accounts.staff import create_staff
+from visits.accounts.service import households, sign_in
+from visits.accounts.service.staff import create_staff
 from visits.app import create_app
 from visits.audit import Actor
 from visits.db.engine import create_engine, create_session_factory
@@ -499,7 +499,7 @@ async def test_the_family_pages_path_refuses_control_characters_without_a_500(
     for number, family in (("A\x00", "Beispiel"), ("A-1", "Bei\x00spiel"), ("A-1\r\n", "B")):
         with pytest.raises(DomainError) as unmatched:
             await households.request_approval(
-                db, who, visitor_id, ApprovalRequestIn(facility_id, number, family)
+                db, who, visitor_id, ApprovalRequestIn(facility_id, number, family), "en"
             )
         assert (unmatched.value.status, unmatched.value.slug) == (
             422,
@@ -737,7 +737,7 @@ async def _approval_attempts(
 
         async def one() -> str:
             async with sessions() as session:
-                out = await households.request_approval(session, who, visitor_id, body)
+                out = await households.request_approval(session, who, visitor_id, body, "en")
                 await session.commit()
                 return str(out.id)
 

@@ -11,8 +11,7 @@ from litestar.openapi.spec import Example
 from litestar.params import BodyKwarg, FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from visits.accounts import households, sign_in, tokens
-from visits.accounts import staff as staff_accounts
+from visits.accounts import tokens
 from visits.accounts.principals import (
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
@@ -49,9 +48,11 @@ from visits.accounts.schemas import (
     VisitorPage,
     VisitorUpdateIn,
 )
+from visits.accounts.service import households, sign_in
+from visits.accounts.service import staff as staff_accounts
 from visits.audit import Actor, record
 from visits.db.models import AuthToken, Household, StaffMember
-from visits.dependencies import AppSettings, DbSession, client_address
+from visits.dependencies import AppSettings, DbSession, RequestLanguage, client_address
 from visits.enums import ActorType, Channel, StaffRole, TokenKind
 from visits.errors import Unauthenticated
 from visits.i18n import negotiate_language
@@ -365,6 +366,7 @@ class HouseholdController(Controller):
         self,
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         limit: Limit = DEFAULT_LIMIT,
         offset: Offset = 0,
     ) -> VisitorPage:
@@ -374,7 +376,7 @@ class HouseholdController(Controller):
         rows, total = await households.list_visitors(
             db_session, household, limit=limit, offset=offset
         )
-        return Page(await households.visitors_out(db_session, rows), total, limit, offset)
+        return Page(await households.visitors_out(db_session, rows, language), total, limit, offset)
 
     @post(
         "/visitors",
@@ -385,6 +387,7 @@ class HouseholdController(Controller):
         self,
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         data: Annotated[SkipValidation[VisitorIn], VISITOR_BODY],
     ) -> VisitorOut:
         """Adds a person to the signed-in household: a name, the birth date (the rules work
@@ -392,7 +395,7 @@ class HouseholdController(Controller):
         not be in the future. Approval to visit is asked for separately (approval requests).
         """
         visitor = await households.add_visitor(db_session, household, parse_body(VisitorIn, data))
-        return (await households.visitors_out(db_session, [visitor]))[0]
+        return (await households.visitors_out(db_session, [visitor], language))[0]
 
     @get(
         "/visitors/{visitor_id:uuid}",
@@ -400,12 +403,16 @@ class HouseholdController(Controller):
         responses=problems("visitor-not-found"),
     )
     async def visitor(
-        self, db_session: DbSession, household: HouseholdUser, visitor_id: FromPath[uuid.UUID]
+        self,
+        db_session: DbSession,
+        household: HouseholdUser,
+        language: RequestLanguage,
+        visitor_id: FromPath[uuid.UUID],
     ) -> VisitorOut:
         """One person of the signed-in household with their approvals. Another household's
         person answers 404, exactly like an id that does not exist."""
         visitor = await households.own_visitor(db_session, household, visitor_id)
-        return (await households.visitors_out(db_session, [visitor]))[0]
+        return (await households.visitors_out(db_session, [visitor], language))[0]
 
     @patch(
         "/visitors/{visitor_id:uuid}",
@@ -416,6 +423,7 @@ class HouseholdController(Controller):
         self,
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         visitor_id: FromPath[uuid.UUID],
         data: Annotated[SkipValidation[VisitorUpdateIn], VISITOR_UPDATE_BODY],
     ) -> VisitorOut:
@@ -423,7 +431,7 @@ class HouseholdController(Controller):
         records which fields changed, not the values."""
         body = parse_body(VisitorUpdateIn, data)
         visitor = await households.update_visitor(db_session, household, visitor_id, body)
-        return (await households.visitors_out(db_session, [visitor]))[0]
+        return (await households.visitors_out(db_session, [visitor], language))[0]
 
     @delete(
         "/visitors/{visitor_id:uuid}",
@@ -448,6 +456,7 @@ class HouseholdController(Controller):
         self,
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         visitor_id: FromPath[uuid.UUID],
         data: Annotated[SkipValidation[ApprovalRequestIn], APPROVAL_REQUEST_BODY],
     ) -> HouseholdApprovalOut:
@@ -459,18 +468,20 @@ class HouseholdController(Controller):
         `prisoner-not-matched`. Asking again returns the existing request and its status.
         """
         body = parse_body(ApprovalRequestIn, data)
-        return await households.request_approval(db_session, household, visitor_id, body)
+        return await households.request_approval(db_session, household, visitor_id, body, language)
 
     @get(
         "/export",
         summary="Everything stored about the household, as JSON",
         responses=problems("household-not-found"),
     )
-    async def export(self, db_session: DbSession, household: HouseholdUser) -> HouseholdExportOut:
+    async def export(
+        self, db_session: DbSession, household: HouseholdUser, language: RequestLanguage
+    ) -> HouseholdExportOut:
         """Everything stored about the signed-in household (GDPR Art. 15 and 20): the profile,
         its people and approvals, its visits with their parties, and what it did (from the
         audit trail, without the values of personal fields)."""
-        return await households.export(db_session, household)
+        return await households.export(db_session, household, language)
 
     @delete(
         "/",

@@ -105,6 +105,9 @@ PRISONER = "6d1f4c1e-8f0a-4c39-9a51-3b0f2f6c7d10"
 SLOT = "0b7f4a53-9e0c-4f7e-a1de-2f1c8a0e6d11"
 ADULT, CHILD = "5a3c2e71-0d4b-4f8e-b6a9-1c2d3e4f5a6b", "7c9e1f20-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
 HOUSEHOLD = "2e4d6f80-1a3b-4c5d-9e7f-0a1b2c3d4e5f"
+FeatureFilter = Annotated[
+    RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
+]
 PARTY_EXAMPLE = {"prisoner_id": PRISONER, "slot_id": SLOT, "visitor_ids": [ADULT, CHILD]}
 
 
@@ -159,9 +162,7 @@ class HouseholdVisitController(Controller):
             ),
         ] = None,
         visit_type: Annotated[VisitType | None, QueryParameter()] = None,
-        feature: Annotated[
-            RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
-        ] = None,
+        feature: FeatureFilter = None,
         date_from: DateFrom = None,
         date_to: DateTo = None,
         limit: Limit = DEFAULT_LIMIT,
@@ -928,9 +929,7 @@ class SlotController(Controller):
         visit_type: Annotated[
             VisitType | None, QueryParameter(description="Only this type of visit.")
         ] = None,
-        feature: Annotated[
-            RoomFeature | None, QueryParameter(description="Only rooms with this feature.")
-        ] = None,
+        feature: FeatureFilter = None,
         date_from: DateFrom = None,
         date_to: DateTo = None,
         limit: Limit = DEFAULT_LIMIT,

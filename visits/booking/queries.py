@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.db.models import Facility, Room, Slot, Visit, Visitor, VisitOverride, VisitParty
 from visits.enums import VisitStatus
+from visits.facilities.queries import facility_and_room_of
 
 HOUSEHOLD_VISITS_SHOWN = 200
 BOOKED = (VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
@@ -40,14 +41,7 @@ async def household_visits(session: AsyncSession, household_id: uuid.UUID) -> li
 
 async def visit_row(session: AsyncSession, visit: Visit) -> VisitRow:
     """The visit with its facility and the name of its room."""
-    facility, room_name = (
-        await session.execute(
-            sa.select(Facility, Room.name)
-            .join(Slot, Slot.facility_id == Facility.id)
-            .join(Room, Room.id == Slot.room_id)
-            .where(Slot.id == visit.slot_id)
-        )
-    ).one()
+    facility, room_name = await facility_and_room_of(session, visit.slot_id)
     return VisitRow(visit, facility, room_name)
 
 

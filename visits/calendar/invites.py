@@ -31,15 +31,13 @@ from visits.calendar.content import (
 )
 from visits.db.base import utcnow
 from visits.db.models import (
-    Facility,
     FacilityInformation,
     Household,
-    Room,
-    Slot,
     Visit,
     VisitParty,
 )
 from visits.enums import AgeBand, Language, VisitStatus
+from visits.facilities.queries import facility_and_room_of
 from visits.i18n import N_, translate
 from visits.plain_text import plain
 
@@ -106,15 +104,7 @@ def facts(visit: Visit, party: list[tuple[int, bool]]) -> VisitFacts:
 
 
 async def _place(session: AsyncSession, visit: Visit) -> Place:
-    row = (
-        await session.execute(
-            sa.select(Facility, Room.name)
-            .join(Slot, Slot.facility_id == Facility.id)
-            .join(Room, Room.id == Slot.room_id)
-            .where(Slot.id == visit.slot_id)
-        )
-    ).one()
-    facility: Facility = row[0]
+    facility, room_name = await facility_and_room_of(session, visit.slot_id)
     return Place(
         facility_name=facility.name,
         timezone=facility.timezone,
@@ -123,7 +113,7 @@ async def _place(session: AsyncSession, visit: Visit) -> Place:
         city=facility.city,
         phone=facility.phone,
         email=facility.email,
-        room_name=row[1],
+        room_name=room_name,
     )
 
 

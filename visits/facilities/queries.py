@@ -178,3 +178,16 @@ async def active_visits(session: AsyncSession, slot_ids: Sequence[uuid.UUID]) ->
         .order_by(Visit.starts_at, Visit.id)
     )
     return list(rows)
+
+
+async def facility_and_room_of(session: AsyncSession, slot_id: uuid.UUID) -> tuple[Facility, str]:
+    """The facility of a slot and the name of its room (where a visit takes place)."""
+    facility, room_name = (
+        await session.execute(
+            sa.select(Facility, Room.name)
+            .join(Slot, Slot.facility_id == Facility.id)
+            .join(Room, Room.id == Slot.room_id)
+            .where(Slot.id == slot_id)
+        )
+    ).one()
+    return facility, room_name

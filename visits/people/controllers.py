@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
@@ -16,11 +16,10 @@ from visits.accounts.principals import (
     StaffUser,
     staff_guard,
 )
-from visits.dependencies import DbSession
+from visits.dependencies import DbSession, RequestLanguage
 from visits.enums import ApprovalStatus
 from visits.facilities.service import facilities as facility_service
 from visits.facilities.service.access import READ_ROLES
-from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.people import service
@@ -223,8 +222,8 @@ class StaffPeopleController(Controller):
     )
     async def alerts(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
+        language: RequestLanguage,
         staff: StaffUser,
         facility_id: FromPath[uuid.UUID],
     ) -> list[AlertOut]:
@@ -235,4 +234,4 @@ class StaffPeopleController(Controller):
         language. For every member of staff of the facility."""
         staff.role_for(facility_id, READ_ROLES)
         facility = await facility_service.get_facility(db_session, facility_id)
-        return await facility_alerts(db_session, facility, negotiate_language(request))
+        return await facility_alerts(db_session, facility, language)

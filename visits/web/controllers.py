@@ -20,15 +20,16 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath, QueryParameter
 
-from visits.accounts import households, tokens
 from visits.accounts import queries as account_queries
+from visits.accounts import tokens
 from visits.accounts.schemas import (
     ApprovalRequestIn,
     CodeRequestIn,
     HouseholdUpdateIn,
     VisitorIn,
 )
-from visits.accounts.sign_in import request_code, verify_code
+from visits.accounts.service import households
+from visits.accounts.service.sign_in import request_code, verify_code
 from visits.audit import record
 from visits.booking import checks, service
 from visits.booking import queries as visit_queries
@@ -206,7 +207,7 @@ class WebController(Controller):
         self, page: Page, db_session: DbSession, *, status: int = 200, **context: Any
     ) -> Response[Any]:
         visitors = await account_queries.household_visitors(db_session, page.principal.household_id)
-        shown = await households.visitors_out(db_session, visitors)
+        shown = await households.visitors_out(db_session, visitors, page.language)
         facility_names = {  # every facility, also one no longer active (its approvals stay)
             facility_id: name
             for facility_id, name in await db_session.execute(sa.select(Facility.id, Facility.name))
@@ -319,7 +320,7 @@ class WebController(Controller):
         )
         try:
             for visitor_id in chosen:
-                await households.request_approval(db_session, who, visitor_id, body)
+                await households.request_approval(db_session, who, visitor_id, body, page.language)
         except Unprocessable as unmatched:
             return await self._book_page(
                 page, db_session, status=422, form=data, problem=page.problem(unmatched)

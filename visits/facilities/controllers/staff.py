@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, delete, get, patch, post, put
+from litestar import Controller, Response, delete, get, patch, post, put
 from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation
 from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
@@ -20,7 +20,7 @@ from visits.accounts.principals import (
     staff_guard,
 )
 from visits.dates import date_problems
-from visits.dependencies import AppSettings, DbSession
+from visits.dependencies import AppSettings, DbSession, RequestLanguage
 from visits.errors import invalid_parameters
 from visits.facilities import reports
 from visits.facilities.presenters import facility_out, information_out, room_out, template_out
@@ -45,7 +45,6 @@ from visits.facilities.schemas.staff import (
     TemplateUpdateIn,
 )
 from visits.facilities.service import closures, facilities, rooms, rule_parameters, templates
-from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.validation import parse_body
@@ -500,8 +499,8 @@ class StaffFacilityController(Controller):
     )
     async def day_sheet(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
+        language: RequestLanguage,
         staff: StaffUser,
         facility_id: FacilityId,
         day: Annotated[
@@ -532,9 +531,7 @@ class StaffFacilityController(Controller):
         wrong = date_problems(date=day)
         if wrong:
             raise invalid_parameters(wrong)
-        sheet = await reports.day_sheet(
-            db_session, staff, facility_id, day, negotiate_language(request)
-        )
+        sheet = await reports.day_sheet(db_session, staff, facility_id, day, language)
         if output == "csv":
             download: Response[Any] = Response(
                 reports.day_sheet_csv(sheet),

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from litestar import Request, Response, get, post
 
 from visits.accounts import tokens
-from visits.accounts.sign_in import staff_sign_in
+from visits.accounts.service.sign_in import staff_sign_in
 from visits.audit import Actor, record
 from visits.booking import queries as visit_queries
 from visits.db.base import utcnow

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.accounts import tokens
 from visits.accounts.schemas import GrantIO, StaffCreateIn, StaffOut, StaffUpdateIn
 from visits.accounts.secrets import hash_password
-from visits.accounts.sign_in import email_address
+from visits.accounts.service.sign_in import email_address
 from visits.audit import Actor, record
 from visits.db.models import Facility, StaffGrant, StaffMember
 from visits.errors import Conflict, NotFound

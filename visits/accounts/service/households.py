@@ -27,7 +27,7 @@ from visits.accounts.schemas import (
     VisitorOut,
     VisitorUpdateIn,
 )
-from visits.accounts.sign_in import has_controls
+from visits.accounts.service.sign_in import has_controls
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import (
@@ -41,13 +41,14 @@ from visits.db.models import (
 )
 from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus
 from visits.errors import Conflict, NotFound, Unprocessable
+from visits.i18n import N_, translate
 from visits.notify import reminders
 from visits.settings import Settings
 
 _APPROVAL_MESSAGES = {
-    ApprovalStatus.PENDING: "The facility is checking this request.",
-    ApprovalStatus.APPROVED: "Approved for visits.",
-    ApprovalStatus.REJECTED: "Not approved. Please contact the facility.",
+    ApprovalStatus.PENDING: N_("The facility is checking this request."),
+    ApprovalStatus.APPROVED: N_("Approved for visits."),
+    ApprovalStatus.REJECTED: N_("Not approved. Please contact the facility."),
 }
 
 
@@ -102,19 +103,21 @@ async def own_visitor(
     return visitor
 
 
-def approval_out(approval: VisitorApproval, facility_id: uuid.UUID) -> HouseholdApprovalOut:
+def approval_out(
+    approval: VisitorApproval, facility_id: uuid.UUID, language: str
+) -> HouseholdApprovalOut:
     return HouseholdApprovalOut(
         id=approval.id,
         visitor_id=approval.visitor_id,
         prisoner_id=approval.prisoner_id,
         facility_id=facility_id,
         status=approval.status,
-        message=_APPROVAL_MESSAGES[approval.status],
+        message=translate(language, _APPROVAL_MESSAGES[approval.status]),
     )
 
 
 async def _approvals_by_visitor(
-    session: AsyncSession, visitor_ids: list[uuid.UUID]
+    session: AsyncSession, visitor_ids: list[uuid.UUID], language: str
 ) -> dict[uuid.UUID, list[HouseholdApprovalOut]]:
     rows = await session.execute(
         sa.select(VisitorApproval, Prisoner.facility_id)
@@ -124,12 +127,15 @@ async def _approvals_by_visitor(
     )
     result: dict[uuid.UUID, list[HouseholdApprovalOut]] = {v: [] for v in visitor_ids}
     for approval, facility_id in rows:
-        result[approval.visitor_id].append(approval_out(approval, facility_id))
+        result[approval.visitor_id].append(approval_out(approval, facility_id, language))
     return result
 
 
-async def visitors_out(session: AsyncSession, visitors: list[Visitor]) -> list[VisitorOut]:
-    approvals = await _approvals_by_visitor(session, [v.id for v in visitors])
+async def visitors_out(
+    session: AsyncSession, visitors: list[Visitor], language: str
+) -> list[VisitorOut]:
+    """The household's visitors with their approvals, the approval texts in ``language``."""
+    approvals = await _approvals_by_visitor(session, [v.id for v in visitors], language)
     return [
         VisitorOut(
             id=v.id,
@@ -231,7 +237,11 @@ async def _approval(
 
 
 async def request_approval(
-    session: AsyncSession, who: HouseholdPrincipal, visitor_id: uuid.UUID, data: ApprovalRequestIn
+    session: AsyncSession,
+    who: HouseholdPrincipal,
+    visitor_id: uuid.UUID,
+    data: ApprovalRequestIn,
+    language: str,
 ) -> HouseholdApprovalOut:
     """Ask the facility to approve a visitor for a prisoner the family names (CF-04).
 
@@ -261,7 +271,7 @@ async def request_approval(
             approval = await _approval(session, visitor_id, prisoner_id)
             if approval is None:
                 raise
-            return approval_out(approval, facility_id)
+            return approval_out(approval, facility_id, language)
         record(
             session,
             who.actor,
@@ -270,10 +280,12 @@ async def request_approval(
             approval.id,
             facility_id=facility_id,
         )
-    return approval_out(approval, facility_id)
+    return approval_out(approval, facility_id, language)
 
 
-async def export(session: AsyncSession, who: HouseholdPrincipal) -> HouseholdExportOut:
+async def export(
+    session: AsyncSession, who: HouseholdPrincipal, language: str
+) -> HouseholdExportOut:
     """Everything stored about the household (GDPR Art. 15 and 20)."""
     household = await get_household(session, who)
     visitors = list(
@@ -307,7 +319,7 @@ async def export(session: AsyncSession, who: HouseholdPrincipal) -> HouseholdExp
         household=household_out(household),
         sms_opted_out_at=household.sms_opted_out_at,
         created_at=household.created_at,
-        visitors=await visitors_out(session, visitors),
+        visitors=await visitors_out(session, visitors, language),
         visits=[
             ExportVisitOut(
                 id=v.id,
