@@ -17,7 +17,7 @@ from litestar.params import KwargDefinition
 from visits.enums import Channel, VisitStatus, VisitType
 from visits.openapi import schema_name
 from visits.pagination import Page
-from visits.rules.catalogue import RULES, Kind
+from visits.rules.catalogue import RULES, Kind, RuleId
 from visits.rules.decision import Outcome
 from visits.rules.model import FamilyRuleResult, RuleResult
 from visits.rules.severity import Severity
@@ -57,14 +57,14 @@ VisitorIds = Annotated[
         description=f"The party: 1 to {MAX_PARTY} visitors of one household, each once.",
     ),
 ]
-RuleId = Annotated[
+OverridableRule = Annotated[
     str,
     msgspec.Meta(
         min_length=5,
         max_length=6,
         pattern=r"^CF-[0-9A-Za-z]{2,3}$",
         description="A rule staff may set aside: " + ", ".join(OVERRIDABLE_RULES) + ".",
-        examples=["CF-01"],
+        examples=[RuleId.CF_01.value],
     ),
 ]
 # Parameters differ per rule (numbers, texts, dates, lists of visitor ids).
@@ -113,7 +113,7 @@ class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
 class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
     """One failed HARD rule to set aside, with the reason (audited)."""
 
-    rule_id: RuleId
+    rule_id: OverridableRule
     reason: Reason
 
     def problems(self) -> list[tuple[str, str]]:
@@ -194,7 +194,7 @@ class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
 class RuleResultView(msgspec.Struct):
     """One rule result in the caller's language."""
 
-    rule_id: Annotated[str, msgspec.Meta(examples=["CF-01"])]
+    rule_id: Annotated[str, msgspec.Meta(examples=[RuleId.CF_01.value])]
     severity: Severity
     passed: bool
     message: str

@@ -26,6 +26,7 @@ from litestar.openapi.spec import (
 from litestar.params import Body, FromPath, SkipValidation
 from litestar.status_codes import HTTP_201_CREATED, HTTP_304_NOT_MODIFIED
 
+from visits.accounts.access import ForHousehold, visit_for
 from visits.accounts.principals import (
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
@@ -46,7 +47,7 @@ from visits.calendar.feeds import (
 from visits.calendar.invites import load_invite
 from visits.calendar.schemas import FeedCreatedOut, FeedPage, HouseholdFeedIn, StaffFeedIn
 from visits.db.base import utcnow
-from visits.db.models import AuthToken, Facility, Household, Room, StaffMember, Visit
+from visits.db.models import AuthToken, Facility, Household, Room, StaffMember
 from visits.dependencies import AppSettings, DbSession
 from visits.enums import StaffRole, TokenKind
 from visits.errors import Conflict, NotFound
@@ -257,13 +258,7 @@ class HouseholdCalendarController(Controller):
         Another household's visit answers 404 `visit-not-found`; a hold (not yet confirmed)
         answers 409 `no-invite`. The same object is e-mailed after each change when e-mail is
         configured."""
-        visit = await db_session.scalar(
-            sa.select(Visit).where(
-                Visit.id == visit_id, Visit.household_id == household.household_id
-            )
-        )
-        if visit is None:
-            raise NotFound("visit-not-found", "There is no such visit.")
+        visit = await visit_for(db_session, visit_id, ForHousehold(household.household_id))
         invite = await load_invite(
             db_session,
             visit,

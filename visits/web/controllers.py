@@ -22,6 +22,7 @@ from litestar.params import Body, FromPath, QueryParameter
 
 from visits.accounts import queries as account_queries
 from visits.accounts import tokens
+from visits.accounts.access import ForHousehold, visit_for
 from visits.accounts.schemas import (
     ApprovalRequestIn,
     CodeRequestIn,
@@ -33,7 +34,7 @@ from visits.accounts.service.sign_in import request_code, verify_code
 from visits.audit import record
 from visits.booking import checks, service
 from visits.booking import queries as visit_queries
-from visits.booking.dependencies import CallersVisit, ForHousehold, RequestCaller, visit_for
+from visits.booking.dependencies import CallersVisit, RequestCaller
 from visits.booking.presenters import visit_out
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope

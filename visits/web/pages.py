@@ -23,8 +23,9 @@ from litestar.params import FromPath, SkipValidation
 from litestar.response import Redirect, Template
 from litestar.types import ExceptionHandlersMap
 
+from visits.accounts.access import ForHousehold, visit_for
 from visits.accounts.principals import HouseholdPrincipal
-from visits.booking.dependencies import ForHousehold, household_caller, visit_for
+from visits.booking.dependencies import household_caller
 from visits.booking.service import Caller
 from visits.db.models import Household, Visit
 from visits.db.transaction import roll_back

@@ -19,10 +19,11 @@ from litestar.di import Provide
 from litestar.params import FromPath, QueryParameter
 
 from visits.accounts import queries as account_queries
+from visits.accounts.access import ForStaff, visit_for
 from visits.accounts.principals import ALL_ROLES
 from visits.booking import queries as visit_queries
 from visits.booking import service, staff_actions
-from visits.booking.dependencies import CallersVisit, ForStaff, caller_in_role, visit_for
+from visits.booking.dependencies import CallersVisit, caller_in_role
 from visits.booking.facts import Verdict, judge, load_visitors
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
 from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
