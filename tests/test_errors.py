@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 
+import msgspec
 import pytest
-from litestar import Litestar, get
-from litestar.params import FromQuery
+from litestar import Litestar, get, post
+from litestar.params import FromQuery, SkipValidation
 from litestar.testing import AsyncTestClient
 
 from visits.app import create_app
 from visits.errors import EXCEPTION_HANDLERS
 from visits.logging import configure_logging
 from visits.settings import Settings
+from visits.validation import parse_body
 
 
 @get("/boom")
@@ -62,8 +64,41 @@ def needs(month: FromQuery[str]) -> str:
 async def test_a_missing_query_parameter_is_named_in_errors() -> None:
     app = Litestar(route_handlers=[needs], exception_handlers=EXCEPTION_HANDLERS)
     async with AsyncTestClient(app) as client:
-        response = await client.get("/needs")
+        response = await client.get("/needs", params={"lang": "en"})
+        german = await client.get("/needs", params={"lang": "de"})
     assert response.status_code == 400
     body = response.json()
     assert body["type"] == "urn:visits:problem:invalid-parameters"
     assert body["errors"] == [{"name": "month", "in": "query", "detail": "is required"}]
+    assert german.json()["errors"] == [
+        {"name": "month", "in": "query", "detail": "ist erforderlich"}
+    ]
+
+
+class _Named(msgspec.Struct):
+    name: str
+    count: int
+
+
+@post("/named", sync_to_thread=False)
+def named(data: SkipValidation[_Named]) -> str:
+    return parse_body(_Named, data).name
+
+
+async def test_field_details_are_in_the_request_language() -> None:
+    """This code's field details are translated; msgspec's own messages pass through."""
+    app = Litestar(route_handlers=[named], exception_handlers=EXCEPTION_HANDLERS)
+    async with AsyncTestClient(app) as client:
+        german = await client.post("/named?lang=de", json={"count": "x", "extra": 1})
+        english = await client.post("/named?lang=en", json={"count": "x", "extra": 1})
+    assert german.status_code == english.status_code == 422
+    assert german.json()["errors"] == [
+        {"name": "extra", "in": "body", "detail": "unbekanntes Feld"},
+        {"name": "name", "in": "body", "detail": "ist erforderlich"},
+        {"name": "count", "in": "body", "detail": "Expected `int`, got `str`"},
+    ]
+    assert [e["detail"] for e in english.json()["errors"]] == [
+        "unknown field",
+        "is required",
+        "Expected `int`, got `str`",
+    ]

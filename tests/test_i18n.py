@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
+from visits.enums import Language
 from visits.i18n import LANGUAGES, LOCALE_DIR, extracted_messages
 
 
@@ -20,3 +21,7 @@ def test_catalogs_hold_every_message_and_german_translates_them_all() -> None:
         if language == "de":
             untranslated = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
             assert untranslated == []
+
+
+def test_the_languages_spoken_are_the_languages_households_choose() -> None:
+    assert set(LANGUAGES) == {language.value for language in Language}

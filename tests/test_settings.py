@@ -18,7 +18,6 @@ def test_defaults_serve_on_localhost_with_a_sqlite_file(tmp_path: Path) -> None:
     settings = load_settings(environ={}, config_file=write(tmp_path / "empty.toml", ""))
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
     assert settings.resolved_database_url == "sqlite+aiosqlite:///data/visits.db"
-    assert settings.is_sqlite
     assert settings.resolved_public_url == "http://127.0.0.1:8000"
 
 

@@ -2,6 +2,8 @@
 
 from enum import StrEnum
 
+from visits.i18n import N_
+
 
 class RoomFeature(StrEnum):
     PLAY_CORNER = "play_corner"
@@ -42,6 +44,17 @@ class VisitType(StrEnum):
     PARENT_CHILD_GROUP = "parent_child_group"
     LONG_VISIT = "long_visit"
     VIDEO = "video"
+
+
+VISIT_TYPE_NAMES: dict[VisitType, str] = {
+    VisitType.REGULAR: N_("Regular visit"),
+    VisitType.CHILD_FAMILY: N_("Child and family visit"),
+    VisitType.FAMILY_DAY: N_("Family day"),
+    VisitType.PARENT_CHILD_GROUP: N_("Parent and child group"),
+    VisitType.LONG_VISIT: N_("Long visit"),
+    VisitType.VIDEO: N_("Video visit"),
+}
+"""The one name of each visit type (gettext msgids), wherever a visit type is named."""
 
 
 class BookableBy(StrEnum):

@@ -104,12 +104,6 @@ class Conflict(DomainError):
     status = 409
 
 
-class Gone(DomainError):
-    """It existed but is no more (410)."""
-
-    status = 410
-
-
 class Unprocessable(DomainError):
     """Well-formed but cannot be done (422)."""
 
@@ -160,18 +154,30 @@ def _body(
     extra: dict[str, Any] | None,
 ) -> dict[str, Any]:
     default_slug, title = _BY_STATUS.get(status, _BY_STATUS[400 if status < 500 else 500])
+    language = negotiate_language(request)
     body: dict[str, Any] = {
         "type": f"urn:visits:problem:{slug or default_slug}",
-        "title": translate(negotiate_language(request), title),
+        "title": translate(language, title),
         "status": status,
         "instance": request.url.path,
     }
     if detail:
         body["detail"] = detail
     if errors:
-        body["errors"] = errors
+        body["errors"] = [_translated_item(language, item) for item in errors]
     body.update(extra or {})
     return body
+
+
+def _translated_item(language: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A per-field item with its ``detail`` in ``language``: a message id of this code is
+    translated with the item's ``params`` (not serialised); a library's message (msgspec's)
+    is not in the catalog and passes through unchanged."""
+    shown = {key: value for key, value in item.items() if key != "params"}
+    detail = item.get("detail")
+    if isinstance(detail, str) and detail:
+        shown["detail"] = translate(language, detail, **item.get("params", {}))
+    return shown
 
 
 def problem_response(
@@ -198,6 +204,8 @@ def _public_name(request: Request[Any, Any, Any], key: str | None) -> str | None
     return alias or key
 
 
+_REQUIRED = N_("is required")
+_BODY_REQUIRED = N_("a JSON body is required")
 _MISSING = re.compile(r"^Missing required (\w+) parameter '([^']+)'")
 
 
@@ -206,7 +214,7 @@ def _validation_errors(
 ) -> list[dict[str, Any]]:
     missing = _MISSING.match(exc.detail or "")
     if missing:  # Litestar names a missing parameter only in its message
-        return [{"name": missing.group(2), "in": missing.group(1), "detail": "is required"}]
+        return [{"name": missing.group(2), "in": missing.group(1), "detail": _REQUIRED}]
     items = exc.extra if isinstance(exc.extra, list) else []
     errors = []
     for item in items:
@@ -215,7 +223,7 @@ def _validation_errors(
         name = _public_name(request, item.get("key"))
         detail = item.get("message")
         if name == "data" and item.get("source") == "body":
-            name, detail = "", "a JSON body is required"
+            name, detail = "", _BODY_REQUIRED
         errors.append({"name": name, "in": item.get("source"), "detail": detail})
     return errors
 

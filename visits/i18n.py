@@ -3,7 +3,7 @@
 Texts are written in English in the code, marked for extraction (``N_`` where they are defined,
 or as the message id of a domain error), and translated where they are shown, into the
 language of the reader. The catalogs (``visits/locale/<lang>/LC_MESSAGES/messages.po``) are the
-only place a language lives: adding a language is adding its catalog and its code to
+only place a language's words live: adding a language is adding its catalog and its code to
 ``LANGUAGES``. Only the ``.po`` files are kept in the repository; they are compiled in memory on
 first use, so a checkout runs without a build step and no ``.mo`` file can go stale.
 
@@ -31,8 +31,8 @@ from litestar import Request
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
-"""Every language the service speaks, with its own name (what a language link shows)."""
-SUPPORTED_LANGUAGES = tuple(LANGUAGES)
+"""Every language the service speaks, with its own name (what a language link shows); the
+languages a household may choose (``enums.Language``) are the same, a test checks it."""
 DEFAULT_LANGUAGE = "de"
 """The language when nothing else decides: the facilities are German prisons."""
 
@@ -106,7 +106,7 @@ def negotiate_language(request: Request[Any, Any, Any]) -> str:
 
 
 _DOMAIN_ERRORS = (
-    "Invalid Unauthenticated Forbidden NotFound Conflict Gone Unprocessable Refused "
+    "Invalid Unauthenticated Forbidden NotFound Conflict Unprocessable Refused "
     "TooManyRequests Unavailable"
 )
 EXTRACTION_KEYWORDS: Mapping[str, Any] = {

@@ -13,7 +13,9 @@ strict Content-Security-Policy.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import date
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -34,12 +36,16 @@ from visits import __version__
 from visits.errors import PROBLEM_MEDIA_TYPE
 
 
-class ProblemItem(msgspec.Struct):
-    """One invalid parameter or field."""
+class ProblemItem(msgspec.Struct, kw_only=True):
+    """One invalid parameter or field. Some problems add what a client can act on: ``code``
+    names the kind (e.g. ``overlap``), ``day`` and ``template_id`` where it is an overlap."""
 
     name: str
     in_: str = msgspec.field(name="in")
     detail: str
+    code: str | msgspec.UnsetType = msgspec.UNSET
+    day: date | msgspec.UnsetType = msgspec.UNSET
+    template_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -204,7 +210,6 @@ def declare_common_problems(app: Litestar) -> None:
 # The API reference page, served offline.
 
 SWAGGER_ASSETS = Path(str(files("swagger_ui") / "static"))
-REFERENCE_SCRIPT = Path(__file__).parent / "web" / "static" / "api-reference.js"
 REFERENCE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "

@@ -94,10 +94,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         """The URL people and calendar apps use to reach the service (no trailing slash)."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
-    @property
-    def is_sqlite(self) -> bool:
-        return make_url(self.resolved_database_url).get_backend_name() == "sqlite"
-
 
 _FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
 _DRIVERS = {

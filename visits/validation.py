@@ -15,6 +15,7 @@ import msgspec
 import phonenumbers
 
 from visits.errors import Unprocessable
+from visits.i18n import N_
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -24,12 +25,18 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 def invalid_body(errors: list[dict[str, Any]]) -> Unprocessable:
     """One problem naming every invalid body field (``field_error`` each)."""
     return Unprocessable(
-        "invalid-body", "%(count)s field(s) are not valid.", errors=errors, count=len(errors)
+        "invalid-body", N_("%(count)s field(s) are not valid."), errors=errors, count=len(errors)
     )
 
 
-def field_error(name: str, detail: str) -> dict[str, Any]:
-    return {"name": name, "in": "body", "detail": detail}
+def field_error(name: str, detail: str, **params: Any) -> dict[str, Any]:
+    """A body field's problem; ``detail`` is a message id (``%(name)s`` placeholders filled from
+    ``params`` when the problem document is written in the reader's language) or a library's
+    message, shown as it is."""
+    item: dict[str, Any] = {"name": name, "in": "body", "detail": detail}
+    if params:
+        item["params"] = params
+    return item
 
 
 def parse_body(struct_type: type[S], raw: object, *, strict: bool = True) -> S:
@@ -38,17 +45,17 @@ def parse_body(struct_type: type[S], raw: object, *, strict: bool = True) -> S:
     ``strict=False`` reads numbers and booleans from strings, as HTML forms send them.
     """
     if not isinstance(raw, dict):
-        raise invalid_body([field_error("", "expected a JSON object")])
+        raise invalid_body([field_error("", N_("expected a JSON object"))])
     errors: list[dict[str, Any]] = []
     fields = msgspec.structs.fields(struct_type)
     known = {f.encode_name for f in fields}
     for key in raw:
         if key not in known:
-            errors.append(field_error(str(key), "unknown field"))
+            errors.append(field_error(str(key), N_("unknown field")))
     for field in fields:
         if field.encode_name not in raw:
             if field.required:
-                errors.append(field_error(field.encode_name, "is required"))
+                errors.append(field_error(field.encode_name, N_("is required")))
             continue
         try:
             msgspec.convert(raw[field.encode_name], type=field.type, strict=strict)
@@ -69,7 +76,7 @@ def normalise_email(value: str) -> str:
     """Trimmed, with a lower-case domain; raises ValueError when it is not an address."""
     address = value.strip()
     if len(address) > 254 or not _EMAIL.match(address) or not address.isprintable():
-        raise ValueError("is not a valid e-mail address")
+        raise ValueError(N_("is not a valid e-mail address"))
     local, _, domain = address.rpartition("@")
     return f"{local}@{domain.lower()}"
 
@@ -79,14 +86,14 @@ def normalise_mobile(value: str, default_region: str = "DE") -> str:
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("is not a phone number") from exc
+        raise ValueError(N_("is not a phone number")) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError("is not a valid phone number")
+        raise ValueError(N_("is not a valid phone number"))
     if phonenumbers.number_type(number) not in (
         phonenumbers.PhoneNumberType.MOBILE,
         phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
-        raise ValueError("is not a mobile number (codes are sent by SMS)")
+        raise ValueError(N_("is not a mobile number (codes are sent by SMS)"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -22,8 +22,8 @@ from visits.db.models import (
     VisitParty,
 )
 from visits.demo import seed_demo
-from visits.enums import Channel, StaffRole, VisitStatus, VisitType
-from visits.people.service import approved_visitor_ids
+from visits.enums import Channel, CustodyStatus, StaffRole, VisitStatus, VisitType
+from visits.people.queries import approved_visitors
 
 
 @pytest.fixture
@@ -35,6 +35,17 @@ async def world(db: AsyncSession) -> tuple[Facility, Prisoner]:
     assert prisoner is not None
     await db.commit()
     return facility, prisoner
+
+
+async def approved_visitor_ids(
+    db: AsyncSession, prisoner_id: uuid.UUID, visitor_ids: list[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Which of ``visitor_ids`` may visit the prisoner today (``people.queries``)."""
+    households = set(
+        await db.scalars(sa.select(Visitor.household_id).where(Visitor.id.in_(visitor_ids)))
+    )
+    found = {v.id for h in households for v in await approved_visitors(db, h, prisoner_id)}
+    return found & set(visitor_ids)
 
 
 async def add_child(client: Client, token: str, **overrides: str) -> dict:
@@ -151,16 +162,28 @@ async def test_staff_approval_makes_a_visitor_bookable(
     assert trail.json()["items"][1]["reason"] == "birth certificate seen"
 
 
-async def test_expired_court_permits_do_not_count(
+async def test_expired_court_permits_do_not_count_on_remand(
     db: AsyncSession, world: tuple[Facility, Prisoner]
 ) -> None:
-    _, prisoner = world
+    facility, prisoner = world
     from visits.db.models import VisitorApproval
 
-    approvals = list(await db.scalars(sa.select(VisitorApproval)))
-    approvals[0].court_permit_until = utcnow().date() - timedelta(days=1)
-    await db.commit()
+    assert facility.profile().requires_court_permit_on_remand
+    approvals = list(
+        await db.scalars(
+            sa.select(VisitorApproval).where(VisitorApproval.prisoner_id == prisoner.id)
+        )
+    )
     ids = [a.visitor_id for a in approvals]
+    today = utcnow().date()
+    approvals[0].court_permit_until = today - timedelta(days=1)
+    for approval in approvals[1:]:
+        approval.court_permit_until = today + timedelta(days=30)
+    await db.commit()
+    # Sentenced, the permit does not matter; on remand, an ended one does (as CF-04 judges).
+    assert await approved_visitor_ids(db, prisoner.id, ids) == set(ids)
+    prisoner.custody_status = CustodyStatus.REMAND
+    await db.commit()
     assert await approved_visitor_ids(db, prisoner.id, ids) == set(ids[1:])
 
 

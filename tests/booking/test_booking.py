@@ -209,7 +209,14 @@ async def test_expired_holds_release_capacity(
     old = await db.get(Visit, uuid.UUID(held["id"]))
     assert old is not None
     assert old.status == VisitStatus.EXPIRED
+    assert old.status_reason == "hold-expired"  # a code, in words when read
     assert await slot_counts(db, slot) == (1, 3, 2)
+    await db.commit()
+    for lang, words in (("en", "The hold ran out."), ("de", "Die Reservierung ist abgelaufen.")):
+        shown = await client.get(
+            f"/api/v1/household/visits/{held['id']}", headers=family.headers, params={"lang": lang}
+        )
+        assert shown.json()["status_reason"] == words
 
 
 async def test_a_prisoner_cannot_have_two_visits_at_once(

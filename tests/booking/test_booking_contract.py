@@ -592,10 +592,10 @@ async def test_a_multi_line_support_need_stays_one_row_of_the_day_sheet(
     sheet = await client.get(
         f"/api/v1/staff/facilities/{family.facility_id}/day-sheet",
         headers=manager,
-        params={"date": str(day), "format": "csv"},
+        params={"date": str(day), "format": "csv", "lang": "en"},
     )
     assert sheet.status_code == 200, sheet.text
     rows = list(csv.DictReader(io.StringIO(sheet.text)))
     assert len(rows) == 1
-    assert "Wheelchair access." in rows[0]["support_needs"]
-    assert "\n" not in rows[0]["support_needs"]
+    assert "Wheelchair access." in rows[0]["Support needs"]
+    assert "\n" not in rows[0]["Support needs"]

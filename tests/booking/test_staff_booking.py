@@ -13,8 +13,16 @@ from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.booking_helpers import DEMO_EMAIL, Family, book, demo_family, hold_body
 from visits.booking.service import reject_stale_requests
 from visits.db.base import utcnow
-from visits.db.models import AuditEvent, Facility, Household, Prisoner, Visit, VisitOverride
-from visits.enums import Channel, StaffRole, VisitStatus
+from visits.db.models import (
+    AuditEvent,
+    Facility,
+    Household,
+    Prisoner,
+    Slot,
+    Visit,
+    VisitOverride,
+)
+from visits.enums import Channel, StaffRole, VisitStatus, VisitType
 
 
 @pytest.fixture
@@ -106,7 +114,6 @@ async def test_request_mode_review_approve_and_reject_tell_the_family(
     assert visit is not None
     slot_id = visit.slot_id
     await db.commit()
-    from visits.db.models import Slot
 
     slot = await db.get(Slot, slot_id)
     assert slot is not None
@@ -151,6 +158,41 @@ async def test_safeguarding_review_only_the_lead_may_approve_and_families_see_no
     )
     assert by_lead.status_code == 200
     assert by_lead.json()["status"] == "confirmed"
+
+
+async def test_a_long_visit_is_approved_in_the_role_that_may_settle_it(
+    client: Client, db: AsyncSession, family: Family
+) -> None:
+    """Holding several roles, staff decide in the one that may settle every review: a long
+    visit (CF-25) as visits manager, though safeguarding lead comes first by name."""
+    slot = family.family_slots[0]
+    await db.execute(sa.update(Slot).where(Slot.id == slot).values(visit_type=VisitType.LONG_VISIT))
+    await db.commit()
+    visit = await book(client, family, slot)
+    assert visit["status"] == "requested", visit
+    await add_staff(
+        db,
+        "both@example.org",
+        [
+            (StaffRole.SAFEGUARDING_LEAD, family.facility_id),
+            (StaffRole.VISITS_MANAGER, family.facility_id),
+        ],
+    )
+    both = bearer(await staff_token(client, "both@example.org"))
+    review = await client.get(f"/api/v1/staff/visits/{visit['id']}", headers=both)
+    assert [r["rule_id"] for r in review.json()["results"] if r["route_to_review"]] == ["CF-25"]
+    approved = await client.post(
+        f"/api/v1/staff/visits/{visit['id']}/decision",
+        headers=both,
+        json={"decision": "approve", "reason": "governor agreed"},
+    )
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "confirmed"
+    audit = (
+        await db.scalars(sa.select(AuditEvent).where(AuditEvent.action == "visit.approve"))
+    ).one()
+    assert audit.actor_role == "visits_manager"
+    await db.commit()
 
 
 async def test_overrides_cancel_attendance_and_stale_requests(
@@ -210,7 +252,6 @@ async def test_overrides_cancel_attendance_and_stale_requests(
 async def test_staff_may_book_staff_only_slots_and_the_public_may_not(
     client: Client, db: AsyncSession, family: Family
 ) -> None:
-    from visits.db.models import Slot
     from visits.enums import BookableBy
 
     await db.execute(

@@ -464,17 +464,31 @@ def test_the_csv_writer_flattens_controls_and_defuses_formulas() -> None:
         needs_review=False,
         review_reason=None,
     )
-    text = day_sheet_csv(DaySheet(uuid.uuid4(), utcnow().date(), "Europe/Berlin", [visit]))
+    sheet = DaySheet(uuid.uuid4(), utcnow().date(), "Europe/Berlin", [visit])
+    text = day_sheet_csv(sheet, "en")
     lines = text.split("\r\n")
     assert len(lines) == 3  # header, one row, and after the final line end nothing
     assert lines[-1] == ""
     for character in "\x00\r\n\u2028":
         assert character not in "".join(lines)
     [row] = list(csv.DictReader(io.StringIO(text)))
-    assert row["room"] == "Familien zimmer"
-    assert row["reference"] == '\'=HYPERLINK("http://x")'
-    assert row["names"] == "'+Anna Beispiel; (erased)"
-    assert row["support_needs"] == "'@SUM(A1) Rollstuhl Platz"
+    assert row["Room"] == "Familien zimmer"
+    assert row["Reference"] == '\'=HYPERLINK("http://x")'
+    assert row["Names"] == "'+Anna Beispiel; (erased)"
+    assert row["Support needs"] == "'@SUM(A1) Rollstuhl Platz"
+    assert (row["Status"], row["Visit type"], row["Child in party"]) == (
+        "Booked",
+        "Regular visit",
+        "Yes",
+    )
+    [german] = list(csv.DictReader(io.StringIO(day_sheet_csv(sheet, "de"))))
+    assert german["Buchungsnummer"] == row["Reference"]
+    assert german["Namen"] == "'+Anna Beispiel; (gelöscht)"
+    assert (german["Status"], german["Besuchsart"], german["Zu prüfen"]) == (
+        "Gebucht",
+        "Regulärer Besuch",
+        "Nein",
+    )
 
 
 async def test_a_day_sheet_of_stored_bad_names_is_one_row_per_visit(
@@ -495,14 +509,14 @@ async def test_a_day_sheet_of_stored_bad_names_is_one_row_per_visit(
     answer = await client.get(
         f"/api/v1/staff/facilities/{facility}/day-sheet",
         headers=admin,
-        params={"date": day.isoformat(), "format": "csv"},
+        params={"date": day.isoformat(), "format": "csv", "lang": "en"},
     )
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(answer.text)))
-    mine = [row for row in rows if row["reference"] == reference]
+    mine = [row for row in rows if row["Reference"] == reference]
     assert len(mine) == 1
-    assert mine[0]["room"] == "Familien zimmer "
-    assert mine[0]["support_needs"] == "Kinderwagen -2 Stufen"
+    assert mine[0]["Room"] == "Familien zimmer "
+    assert mine[0]["Support needs"] == "Kinderwagen -2 Stufen"
     assert answer.text.count("\r\n") == len(rows) + 1
     await db.commit()

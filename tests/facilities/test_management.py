@@ -137,6 +137,8 @@ async def test_family_information_by_language_and_age_band(client: Client, staff
     assert "Für Jugendliche" not in str(small)
     english = (await client.get(public, params={"lang": "en"})).json()
     assert [i["language"] for i in english] == ["en"]
+    asked = (await client.get(public, headers={"Accept-Language": "en-GB, de;q=0.5"})).json()
+    assert asked == english  # without ?lang=, the request's Accept-Language
     bad = await client.put(url, headers=staff.manager, json={"language": "fr", "topic": "x y"})
     assert {e["name"] for e in bad.json()["errors"]} == {"language", "topic", "title", "body"}
 
@@ -201,7 +203,12 @@ async def test_template_validation_and_overlaps(client: Client, staff: Staff) ->
     )
     assert clash.status_code == 409
     assert clash.json()["type"] == "urn:visits:problem:template-overlap"
-    assert first.json()["id"] in clash.json()["errors"][0]["detail"]
+    item = clash.json()["errors"][0]
+    assert first.json()["id"] in item["detail"]
+    assert item["name"] == "start_time"
+    assert item["code"] == "overlap"
+    assert item["template_id"] == first.json()["id"]
+    assert date.fromisoformat(item["day"]).weekday() == first.json()["weekday"]
     touching = await client.post(
         url, headers=staff.manager, json=template(room, start_time="17:30:00")
     )
@@ -309,12 +316,39 @@ async def test_editing_a_template_moves_free_slots_and_flags_booked_visits(
     assert flagged is not None
     assert flagged.status == VisitStatus.CONFIRMED  # never cancelled silently
     assert flagged.needs_review
-    assert "school ends later" in (flagged.review_reason or "")
+    assert flagged.review_reason == "template-changed:school ends later"
     new_times = {
         s.starts_at.astimezone(BERLIN).time().isoformat()
         for s in await _future_slots(db, template_id)
     }
     assert new_times == {"16:00:00"}
+    await db.commit()
+
+
+async def test_a_slot_that_a_cancelled_visit_remembers_is_closed_not_deleted(
+    client: Client, db: AsyncSession, staff: Staff
+) -> None:
+    """Moving a template must not try to delete a slot that a cancelled visit still points at
+    (a FOREIGN KEY violation, which the fuzzer found as a 500)."""
+    template_id = await db.scalar(sa.select(SlotTemplate.id).where(SlotTemplate.weekday == 2))
+    slots = await _future_slots(db, template_id)
+    visit = await book_directly(db, slots[0], [35, 7])
+    visit.status = VisitStatus.CANCELLED
+    slots[0].booked_tables = slots[0].booked_seats = slots[0].booked_children = 0
+    remembered_id = slots[0].id
+    await db.commit()
+    moved = await client.patch(
+        f"/api/v1/staff/slot-templates/{template_id}",
+        headers=staff.manager,
+        json={"start_time": "17:00:00", "reason": "later"},
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["visits_flagged"] == []
+    db.expire_all()
+    remembered = await db.get(Slot, remembered_id)
+    assert remembered is not None
+    assert remembered.status == SlotStatus.CLOSED
+    assert remembered.template_id is None
     await db.commit()
 
 
@@ -350,8 +384,12 @@ async def test_closures_close_slots_flag_visits_and_reopen(
     assert flagged is not None
     assert closed.status == SlotStatus.CLOSED
     assert flagged.status == VisitStatus.CONFIRMED
-    assert flagged.review_reason == "Closure: Personalversammlung"
+    assert flagged.review_reason == "closure:Personalversammlung"  # the words, no language
     await db.commit()
+    shown = f"/api/v1/staff/visits/{visit_id}"
+    for lang, words in (("en", "Closure: "), ("de", "Schließung: ")):
+        read = await client.get(shown, params={"lang": lang}, headers=staff.officer)
+        assert read.json()["review_reason"] == f"{words}Personalversammlung"
     public = (
         await client.get("/api/v1/slots", params={"from": day.isoformat(), "to": day.isoformat()})
     ).json()
@@ -391,9 +429,16 @@ async def test_closures_close_slots_flag_visits_and_reopen(
         params={"date": day.isoformat(), "format": "csv"},
     )
     assert as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
-    assert rows[0]["ages"] == "40 9 2"
-    assert rows[0]["child_in_party"] == "yes"
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))  # German, the default language
+    assert rows[0]["Alter"] == "40 9 2"
+    assert rows[0]["Kind in der Besuchsgruppe"] == "Ja"
+    english = await client.get(
+        f"/api/v1/staff/facilities/{staff.facility.id}/day-sheet",
+        headers=staff.officer | {"Accept-Language": "en"},
+        params={"date": day.isoformat(), "format": "csv"},
+    )
+    row = next(csv.DictReader(io.StringIO(english.text)))
+    assert (row["Ages"], row["Child in party"], row["Needs review"]) == ("40 9 2", "Yes", "Yes")
 
 
 async def test_monthly_figures_count_child_friendly_slots_outside_school_hours(

@@ -225,7 +225,7 @@ async def test_query_parameters_with_hostile_values_are_named_in_a_400(
         assert response.status_code == 400, (name, repr(value), response.text)
         assert [e["name"] for e in response.json()["errors"]] == [name]
     missing = await client.get(
-        "/api/v1/staff/audit", headers=admin, params={"object_type": "visit"}
+        "/api/v1/staff/audit", headers=admin, params={"object_type": "visit", "lang": "en"}
     )
     assert missing.status_code == 400
     assert missing.json()["errors"] == [

@@ -44,7 +44,7 @@ def test_each_message_has_a_german_translation_with_the_same_placeholders(messag
 
 def test_every_rule_of_the_catalogue_has_texts() -> None:
     prefixes = {key.split(".")[0] for key in MESSAGES}
-    assert set(RULES) <= prefixes
+    assert set(RULES) - {"CF-20"} <= prefixes  # CF-20 is the day sheet report, no rule result
     assert {"family", "visit_type", "sentences"} == prefixes - set(RULES)
 
 

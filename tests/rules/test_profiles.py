@@ -45,7 +45,6 @@ def test_the_three_profiles_are_shipped_and_load() -> None:
         profile = load_profile(name)
         assert isinstance(profile, Profile)
         assert profile.name == name
-        assert profile.title_de != profile.title_en
 
 
 def test_profiles_live_in_config_profiles_of_the_repository() -> None:

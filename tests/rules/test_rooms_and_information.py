@@ -7,12 +7,9 @@ from datetime import date, timedelta
 import pytest
 
 from visits.enums import RoomFeature, VisitType
-from visits.rules.information import day_sheet_flag
 from visits.rules.model import Severity, VisitWish
-from visits.rules.party import Party
 
 from .builders import (
-    VISIT_DAY,
     child,
     family,
     guardian,
@@ -80,18 +77,6 @@ def test_cf19_a_prisoners_closed_status_stays_with_staff() -> None:
     public = result.for_family()
     assert "closed" not in public.message_in("en").lower()
     assert public.params == {}
-
-
-# ---------------------------------------------------------------- CF-20 day sheet (staff)
-
-
-def test_cf20_children_are_flagged_for_the_gate() -> None:
-    flagged = day_sheet_flag(Party.on(family(), VISIT_DAY, profile()))
-    assert flagged.rule_id == "CF-20"
-    assert flagged.severity is Severity.INFO
-    assert flagged.params == {"child_in_party": True, "children": 2, "ages": [4, 8]}
-    none = day_sheet_flag(Party.on([guardian()], VISIT_DAY, profile()))
-    assert none.params["child_in_party"] is False
 
 
 # ---------------------------------------------------------------- CF-21 information

@@ -71,7 +71,7 @@ async def test_a_manager_plans_slots_and_closes_a_day_then_an_officer_reviews(
     await page.locator("#preview-heading").wait_for()
     new_slot = page.locator(".week .slot.new")
     assert await new_slot.count() == 1
-    assert "16:00\u201317:30" in (await new_slot.inner_text())
+    assert re.search(r"4:00\sPM\u20135:30\sPM", await new_slot.inner_text())  # English times
     await check_page(page, axe_script, "console-03-template-preview")
     await page.get_by_role("button", name="Save template").click()
     await page.wait_for_url(re.compile(r"done=template_added"))

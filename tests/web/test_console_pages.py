@@ -175,7 +175,7 @@ async def test_a_manager_previews_a_template_across_a_dst_change_then_saves_and_
     )
     assert preview.status_code == 200, preview.text
     assert "Week of Monday, March 15, 2027" in preview.text
-    assert "15:30\u201317:00" in preview.text
+    assert "3:30\u202fPM\u20135:00\u202fPM" in preview.text  # in the page's language
     assert "UTC+01:00" in preview.text
     assert "UTC+02:00" in preview.text
     assert "overlaps" not in preview.text
@@ -187,8 +187,8 @@ async def test_a_manager_previews_a_template_across_a_dst_change_then_saves_and_
         data=form | {"room_id": str(play_room), "action": "preview"},
     )
     assert clash.status_code == 422
-    assert "This overlaps another template in the same room (first on 2027-03-" in clash.text
-    assert "15:30\u201317:00" in clash.text
+    assert "This overlaps another template in the same room (first on Mar 26, 2027)" in clash.text
+    assert "3:30\u202fPM\u20135:00\u202fPM" in clash.text
     saved = await client.post(
         f"/staff/facilities/{facility_id}/templates",
         data=form | {"action": "save"},

@@ -11,8 +11,8 @@ from litestar.openapi.spec import Example
 from litestar.params import BodyKwarg, FromPath, SkipValidation
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CONTENT
 
-from visits.accounts import tokens
 from visits.accounts.principals import (
+    ADMIN_ONLY,
     BEARER_SECURITY,
     HOUSEHOLD_DEPENDENCIES,
     STAFF_DEPENDENCIES,
@@ -50,17 +50,15 @@ from visits.accounts.schemas import (
 )
 from visits.accounts.service import households, sign_in
 from visits.accounts.service import staff as staff_accounts
-from visits.audit import Actor, record
 from visits.db.models import AuthToken, Household, StaffMember
 from visits.dependencies import AppSettings, DbSession, RequestLanguage, client_address
-from visits.enums import ActorType, Channel, StaffRole, TokenKind
+from visits.enums import TokenKind
 from visits.errors import Unauthenticated
 from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.validation import parse_body
 
-ADMIN_ONLY = frozenset({StaffRole.ADMIN})
 FACILITY_ID = "6f1c2a4e-0d3b-4c55-9a1e-7b2d8c9e0f12"
 
 
@@ -281,19 +279,8 @@ class AuthController(Controller):
         if row is None:
             await load_token(db_session, token, TokenKind.STAFF)  # raises the usual 401
             return
-        await tokens.revoke(db_session, row.id)
-        subject = row.staff_id or row.household_id
-        record(
-            db_session,
-            Actor(
-                ActorType.STAFF if row.staff_id else ActorType.HOUSEHOLD,
-                str(subject),
-                None,
-                Channel.ONLINE,
-            ),
-            "sign_out",
-            "staff_member" if row.staff_id else "household",
-            subject,
+        await sign_in.sign_out(
+            db_session, row.id, staff_id=row.staff_id, household_id=row.household_id
         )
 
     @get(

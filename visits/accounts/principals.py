@@ -25,6 +25,7 @@ from visits.i18n import N_
 
 LAST_USED_RESOLUTION = timedelta(minutes=5)  # fewer writes: record use at most this often
 ALL_ROLES = frozenset(StaffRole)
+ADMIN_ONLY = frozenset({StaffRole.ADMIN})
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,17 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.facts import judge, load_visitors
 from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
 from visits.booking.service import expire_holds
 from visits.dates import DEFAULT_SLOT_DAYS, date_problems, range_problems
-from visits.db.models import Facility, Prisoner, Visitor, VisitorApproval
-from visits.enums import ApprovalStatus, BookableBy
+from visits.db.models import Facility, Prisoner
+from visits.enums import BookableBy
 from visits.errors import Invalid, NotFound, invalid_parameters
 from visits.facilities import queries
+from visits.people import queries as people_queries
 from visits.rules.decision import Outcome
 
 
@@ -29,14 +29,14 @@ def parameter_problem(name: str, detail: str) -> Invalid:
     return invalid_parameters([{"name": name, "in": "query", "detail": detail}])
 
 
-def date_range(facility: Facility, first: date | None, last: date | None) -> tuple[date, date]:
-    """The local dates to list, ``first`` to ``last`` inclusive, bounded as the public slot
-    listing bounds them; ``first`` defaults to today at the facility. A 400 problem names
-    every parameter out of bounds."""
+def date_range(zone: ZoneInfo, first: date | None, last: date | None) -> tuple[date, date]:
+    """The local dates a slot listing shows, ``first`` to ``last`` inclusive; ``first``
+    defaults to today in ``zone`` (the facility's time zone), ``last`` to the default span. A
+    400 problem names every parameter out of bounds."""
     wrong = date_problems(**{"from": first, "to": last})
     if wrong:
         raise invalid_parameters(wrong)
-    start = first or datetime.now(UTC).astimezone(ZoneInfo(facility.timezone)).date()
+    start = first or datetime.now(UTC).astimezone(zone).date()
     end = last or start + timedelta(days=DEFAULT_SLOT_DAYS - 1)
     wrong = range_problems(start, end, "from", "to")
     if wrong:
@@ -47,33 +47,13 @@ def date_range(facility: Facility, first: date | None, last: date | None) -> tup
 async def visitable_prisoner(
     session: AsyncSession, household_id: uuid.UUID, prisoner_id: uuid.UUID
 ) -> tuple[Prisoner, Facility]:
-    """The prisoner, with their facility, if someone of the household is approved to visit
-    them (CF-04) and they are held at an active facility; a 404 otherwise, with no hint
-    whether the prisoner exists."""
-    approved = (
-        sa.select(VisitorApproval.id)
-        .join(Visitor, Visitor.id == VisitorApproval.visitor_id)
-        .where(
-            VisitorApproval.prisoner_id == prisoner_id,
-            VisitorApproval.status == ApprovalStatus.APPROVED,
-            Visitor.household_id == household_id,
-        )
-    )
-    row = (
-        await session.execute(
-            sa.select(Prisoner, Facility)
-            .join(Facility, Facility.id == Prisoner.facility_id)
-            .where(
-                Prisoner.id == prisoner_id,
-                Prisoner.released_on.is_(None),
-                Facility.is_active,
-                approved.exists(),
-            )
-        )
-    ).first()
-    if row is None:
+    """The prisoner, with their facility, if someone of the household may visit them (CF-04,
+    ``people.queries.visitable``): not released, at an active facility; a 404 otherwise, with
+    no hint whether the prisoner exists."""
+    found = await people_queries.visitable(session, household_id, prisoner_id=prisoner_id)
+    if not found:
         raise NotFound("prisoner-not-found", "There is no such prisoner to visit.")
-    return row[0], row[1]
+    return found[0].prisoner, found[0].facility
 
 
 async def check(

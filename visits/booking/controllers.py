@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.spec import Example
@@ -26,16 +24,18 @@ from visits.accounts.principals import (
     staff_guard,
 )
 from visits.booking import checks, idempotency, service, staff_actions
+from visits.booking import queries as visit_queries
 from visits.booking.dependencies import (
     HOUSEHOLD_CALLER,
     CallersVisit,
     RequestCaller,
     household_visit,
+    staff_at_facility,
     staff_caller,
     staff_visit,
 )
 from visits.booking.presenters import visit_out
-from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
+from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES, acting_role
 from visits.booking.schemas import (
     MAX_PARTY,
     AnnotatedSlotPage,
@@ -52,15 +52,14 @@ from visits.booking.schemas import (
     VisitOut,
     VisitPage,
 )
-from visits.dates import DEFAULT_SLOT_DAYS, DateFrom, DateTo, date_problems, range_problems
+from visits.dates import DateFrom, DateTo
 from visits.db.models import Household, Slot, Visit
-from visits.dependencies import AppSettings, DbSession
+from visits.dependencies import AppSettings, DbSession, RequestLanguage
 from visits.enums import Channel, RoomFeature, VisitStatus, VisitType
-from visits.errors import NotFound, invalid_parameters
+from visits.errors import NotFound
 from visits.facilities import queries
 from visits.facilities.presenters import slot_out
 from visits.facilities.schemas.public import SlotPage
-from visits.i18n import negotiate_language
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.rules.catalogue import RuleId
@@ -90,7 +89,6 @@ REPLAYED = [
         documentation_only=True,
     )
 ]
-ANY_ROLE = ALL_ROLES
 # What every keyed operation can answer about its key.
 KEY_PROBLEMS = ("invalid-idempotency-key", "idempotency-key-reused", "request-in-progress")
 # What judging a party for a slot can answer (booking.facts): who comes, where, for whom.
@@ -138,9 +136,9 @@ class HouseholdVisitController(Controller):
     )
     async def annotated_slots(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         prisoner_id: Annotated[
             uuid.UUID,
             QueryParameter(description="A prisoner the household is approved to visit."),
@@ -184,7 +182,7 @@ class HouseholdVisitController(Controller):
         )
         if facility_id is not None and facility_id != facility.id:
             raise checks.parameter_problem("facility_id", "is not the prisoner's facility")
-        start, end = checks.date_range(facility, date_from, date_to)
+        start, end = checks.date_range(ZoneInfo(facility.timezone), date_from, date_to)
         criteria = queries.SlotFilter(
             date_from=start,
             date_to=end,
@@ -200,7 +198,7 @@ class HouseholdVisitController(Controller):
             criteria=criteria,
             limit=limit,
             offset=offset,
-            language=negotiate_language(request),
+            language=language,
         )
         return Page(items, total, limit, offset)
 
@@ -213,9 +211,9 @@ class HouseholdVisitController(Controller):
     )
     async def check(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
         household: HouseholdUser,
+        language: RequestLanguage,
         data: Annotated[
             SkipValidation[CheckIn],
             Body(examples=[Example(summary="A parent and a child", value=PARTY_EXAMPLE)]),
@@ -235,7 +233,7 @@ class HouseholdVisitController(Controller):
             slot_id=body.slot_id,
             visitor_ids=body.visitor_ids,
             staff=False,
-            language=negotiate_language(request),
+            language=language,
         )
 
     @post(
@@ -297,7 +295,6 @@ class HouseholdVisitController(Controller):
                 hold_minutes=settings.hold_minutes,
                 channel=Channel.ONLINE,
             )
-            await db_session.flush()
             return 201, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -346,7 +343,6 @@ class HouseholdVisitController(Controller):
                 visit,
                 settings=settings,
             )
-            await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -404,7 +400,6 @@ class HouseholdVisitController(Controller):
                 cutoff_hours=settings.cancel_cutoff_hours,
                 settings=settings,
             )
-            await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -454,7 +449,6 @@ class HouseholdVisitController(Controller):
 
         async def operation() -> tuple[int, Any]:
             await service.reschedule(db_session, caller, visit, body.slot_id, settings=settings)
-            await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -477,19 +471,11 @@ class HouseholdVisitController(Controller):
     ) -> VisitPage:
         """Every visit of the household in every state, latest first, with the rule results
         in the family view. Paginated with `limit` and `offset`."""
-        condition = Visit.household_id == household.household_id
-        total = await db_session.scalar(
-            sa.select(sa.func.count()).select_from(Visit).where(condition)
-        )
-        rows = await db_session.scalars(
-            sa.select(Visit)
-            .where(condition)
-            .order_by(Visit.starts_at.desc(), Visit.id)
-            .limit(limit)
-            .offset(offset)
+        rows, total = await visit_queries.household_visit_page(
+            db_session, household.household_id, limit=limit, offset=offset
         )
         return Page(
-            [await _out(db_session, v, caller, settings) for v in rows], total or 0, limit, offset
+            [await _out(db_session, v, caller, settings) for v in rows], total, limit, offset
         )
 
     @get(
@@ -527,9 +513,9 @@ class StaffVisitController(Controller):
     )
     async def check(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
         staff: StaffUser,
+        language: RequestLanguage,
         data: Annotated[
             SkipValidation[CheckIn],
             Body(examples=[Example(summary="A parent and a child", value=PARTY_EXAMPLE)]),
@@ -546,7 +532,7 @@ class StaffVisitController(Controller):
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
             raise NotFound("slot-not-found", "There is no such slot.")
-        staff.role_for(slot.facility_id, ANY_ROLE)
+        acting_role(staff, slot.facility_id, ALL_ROLES)
         return await checks.check(
             db_session,
             household_id=None,
@@ -554,7 +540,7 @@ class StaffVisitController(Controller):
             slot_id=body.slot_id,
             visitor_ids=body.visitor_ids,
             staff=True,
-            language=negotiate_language(request),
+            language=language,
         )
 
     @post(
@@ -579,6 +565,7 @@ class StaffVisitController(Controller):
         db_session: DbSession,
         staff: StaffUser,
         settings: AppSettings,
+        language: RequestLanguage,
         data: Annotated[
             SkipValidation[StaffBookIn],
             Body(
@@ -620,7 +607,7 @@ class StaffVisitController(Controller):
         slot = await db_session.get(Slot, body.slot_id)
         if slot is None:
             raise NotFound("slot-not-found", "There is no such slot.")
-        caller = staff_caller(staff, slot.facility_id, BOOKING_ROLES, negotiate_language(request))
+        caller = staff_caller(staff, slot.facility_id, BOOKING_ROLES, language)
         if await db_session.get(Household, body.household_id) is None:
             raise NotFound("household-not-found", "There is no such household.")
 
@@ -648,12 +635,12 @@ class StaffVisitController(Controller):
         summary="Visits of a facility; the review queue with needs_review=true",
         response_description="One page of the facility's visits.",
         responses=problems("facility-not-found"),
+        dependencies=staff_at_facility(ALL_ROLES),
     )
     async def list_visits(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
-        staff: StaffUser,
+        caller: RequestCaller,
         settings: AppSettings,
         facility_id: FromPath[uuid.UUID],
         status: Annotated[
@@ -672,24 +659,17 @@ class StaffVisitController(Controller):
         caller holds no role answers 403, whether or not it exists. `needs_review=true` is the
         review queue. Paginated with `limit` and `offset`.
         """
-        caller = staff_caller(staff, facility_id, ANY_ROLE, negotiate_language(request))
-        if await queries.get_facility(db_session, facility_id) is None:
-            raise NotFound(
-                "facility-not-found", "There is no facility %(id)s.", id=str(facility_id)
-            )
-        statement = sa.select(Visit).where(Visit.facility_id == facility_id)
-        if status is not None:
-            statement = statement.where(Visit.status == status)
-        if needs_review is not None:
-            statement = statement.where(Visit.needs_review.is_(needs_review))
-        total = await db_session.scalar(
-            sa.select(sa.func.count()).select_from(statement.subquery())
-        )
-        rows = await db_session.scalars(
-            statement.order_by(Visit.starts_at, Visit.id).limit(limit).offset(offset)
+        await queries.facility_or_404(db_session, facility_id, active_only=True)
+        rows, total = await visit_queries.facility_visits(
+            db_session,
+            facility_id,
+            status=status,
+            needs_review=needs_review,
+            limit=limit,
+            offset=offset,
         )
         return Page(
-            [await _out(db_session, v, caller, settings) for v in rows], total or 0, limit, offset
+            [await _out(db_session, v, caller, settings) for v in rows], total, limit, offset
         )
 
     @get(
@@ -697,7 +677,7 @@ class StaffVisitController(Controller):
         summary="One visit with every rule result",
         response_description="The visit (staff view).",
         responses=problems("visit-not-found"),
-        dependencies=staff_visit(ANY_ROLE, lock=False),
+        dependencies=staff_visit(ALL_ROLES, lock=False),
     )
     async def get_visit(
         self,
@@ -726,7 +706,7 @@ class StaffVisitController(Controller):
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
-        dependencies=staff_visit(REVIEW_ROLES, lock=True),
+        dependencies=staff_visit(REVIEW_ROLES, lock=True, decides=True),
     )
     async def decide(
         self,
@@ -773,7 +753,6 @@ class StaffVisitController(Controller):
                 body.reason,
                 settings=settings,
             )
-            await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -786,7 +765,7 @@ class StaffVisitController(Controller):
         summary="Override a failed HARD rule for this visit (the role the rule names)",
         response_description="The visit with the override.",
         responses=problems("invalid-body", "visit-not-found", "nothing-to-override"),
-        dependencies=staff_visit(ANY_ROLE, lock=True),
+        dependencies=staff_visit(ALL_ROLES, lock=True),
     )
     async def override(
         self,
@@ -822,7 +801,6 @@ class StaffVisitController(Controller):
         in_role = await staff_actions.override_rule(
             db_session, staff, visit, body.rule_id, body.reason, language=caller.language
         )
-        await db_session.flush()
         return await _out(db_session, visit, in_role, settings)
 
     @post(
@@ -856,7 +834,6 @@ class StaffVisitController(Controller):
         await service.mark_attendance(
             db_session, caller, visit, body.outcome == "attended", settings=settings
         )
-        await db_session.flush()
         return await _out(db_session, visit, caller, settings)
 
     @post(
@@ -901,7 +878,6 @@ class StaffVisitController(Controller):
             await service.cancel(
                 db_session, caller, visit, reason=body.reason, cutoff_hours=0, settings=settings
             )
-            await db_session.flush()
             return 200, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(
@@ -945,22 +921,9 @@ class SlotController(Controller):
         their party from `GET /api/v1/household/slots`."""
         zone = ZoneInfo("UTC")
         if facility_id is not None:
-            facility = await queries.get_facility(db_session, facility_id)
-            if facility is None:
-                raise NotFound(
-                    "facility-not-found",
-                    "There is no facility %(facility_id)s.",
-                    facility_id=facility_id,
-                )
+            facility = await queries.facility_or_404(db_session, facility_id, active_only=True)
             zone = ZoneInfo(facility.timezone)
-        wrong = date_problems(**{"from": date_from, "to": date_to})
-        if wrong:
-            raise invalid_parameters(wrong)
-        start = date_from or datetime.now(UTC).astimezone(zone).date()
-        end = date_to or start + timedelta(days=DEFAULT_SLOT_DAYS - 1)
-        wrong = range_problems(start, end, "from", "to")
-        if wrong:
-            raise invalid_parameters(wrong)
+        start, end = checks.date_range(zone, date_from, date_to)
         # Holds that ran out give their capacity back before anyone reads the counters.
         await service.expire_holds(db_session)
         criteria = queries.SlotFilter(

@@ -9,8 +9,12 @@ API handlers declare what they need instead of building it:
   ``caller: RequestCaller`` for the signed-in household in the request's language;
 - ``household_visit(lock=...)`` (handler dependencies) provides ``visit: CallersVisit`` from the
   path's ``visit_id``;
-- ``staff_visit(roles, lock=...)`` (handler dependencies) provides ``visit: CallersVisit`` and
-  ``caller: RequestCaller`` in the role allowed at the visit's facility.
+- ``staff_visit(roles, lock=..., decides=...)`` (handler dependencies) provides
+  ``visit: CallersVisit`` and ``caller: RequestCaller`` in the role the person acts in at the
+  visit's facility (``booking.roles.acting_role``; for a decision, the role that may settle
+  the visit's reviews);
+- ``staff_at_facility(roles)`` (handler dependencies) provides ``caller: RequestCaller`` for
+  the path's ``facility_id``.
 
 Pages, which hold their principal in their page context, call ``visit_for`` with
 ``ForHousehold(...)`` or ``ForStaff(...)`` and build the caller with ``household_caller`` /
@@ -20,19 +24,19 @@ Pages, which hold their principal in their page context, call ``visit_for`` with
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Iterable
 
-from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, SkipValidation
 
 from visits.accounts.access import ForHousehold, ForStaff, visit_for
 from visits.accounts.principals import HouseholdPrincipal, HouseholdUser, StaffPrincipal, StaffUser
+from visits.booking.roles import acting_role, reviews_of
 from visits.booking.service import Caller
 from visits.db.models import Visit
-from visits.dependencies import DbSession
+from visits.dependencies import DbSession, RequestLanguage
 from visits.enums import StaffRole
-from visits.i18n import negotiate_language
+from visits.rules.model import RuleResult
 
 # How handlers declare the caller and the visit they act on (neither is data to validate).
 RequestCaller = NamedDependency[SkipValidation[Caller]]
@@ -50,14 +54,19 @@ def caller_in_role(staff: StaffPrincipal, role: StaffRole, language: str) -> Cal
 
 
 def staff_caller(
-    staff: StaffPrincipal, facility_id: uuid.UUID, roles: frozenset[StaffRole], language: str
+    staff: StaffPrincipal,
+    facility_id: uuid.UUID,
+    roles: frozenset[StaffRole],
+    language: str,
+    settles: Iterable[RuleResult] = (),
 ) -> Caller:
-    """Staff acting at ``facility_id`` in a role of ``roles`` (``Forbidden`` without one)."""
-    return caller_in_role(staff, staff.role_for(facility_id, roles), language)
+    """Staff acting at ``facility_id`` in a role of ``roles`` that sets aside ``settles`` if
+    they hold one (``booking.roles.acting_role``; ``Forbidden`` without a role of ``roles``)."""
+    return caller_in_role(staff, acting_role(staff, facility_id, roles, settles), language)
 
 
-def provide_household_caller(request: Request[Any, Any, Any], household: HouseholdUser) -> Caller:
-    return household_caller(household, negotiate_language(request))
+def provide_household_caller(household: HouseholdUser, language: RequestLanguage) -> Caller:
+    return household_caller(household, language)
 
 
 HOUSEHOLD_CALLER = {"caller": Provide(provide_household_caller, sync_to_thread=False)}
@@ -76,19 +85,33 @@ def household_visit(*, lock: bool) -> dict[str, Provide]:
     return {"visit": Provide(provide_visit)}
 
 
-def staff_visit(roles: frozenset[StaffRole], *, lock: bool) -> dict[str, Provide]:
+def staff_at_facility(roles: frozenset[StaffRole]) -> dict[str, Provide]:
+    """Handler dependencies: ``caller``, the member of staff acting at the path's
+    ``facility_id`` in a role of ``roles`` (``Forbidden`` without one)."""
+
+    def provide_caller(
+        staff: StaffUser, facility_id: FromPath[uuid.UUID], language: RequestLanguage
+    ) -> Caller:
+        return staff_caller(staff, facility_id, roles, language)
+
+    return {"caller": Provide(provide_caller, sync_to_thread=False)}
+
+
+def staff_visit(
+    roles: frozenset[StaffRole], *, lock: bool, decides: bool = False
+) -> dict[str, Provide]:
     """Handler dependencies: ``visit`` at the path's ``visit_id`` for an operation ``roles``
-    may do, and ``caller``, the member of staff in that role at the visit's facility."""
+    may do, and ``caller``, the member of staff acting at the visit's facility; ``decides``:
+    in the role that may settle every review of the visit, if they hold one."""
 
     async def provide_visit(
         db_session: DbSession, staff: StaffUser, visit_id: FromPath[uuid.UUID]
     ) -> Visit:
         return await visit_for(db_session, visit_id, ForStaff(staff, roles), lock=lock)
 
-    def provide_caller(
-        request: Request[Any, Any, Any], staff: StaffUser, visit: CallersVisit
-    ) -> Caller:
-        return staff_caller(staff, visit.facility_id, roles, negotiate_language(request))
+    def provide_caller(staff: StaffUser, visit: CallersVisit, language: RequestLanguage) -> Caller:
+        settles = reviews_of(visit) if decides else ()
+        return staff_caller(staff, visit.facility_id, roles, language, settles)
 
     return {
         "visit": Provide(provide_visit),

@@ -30,6 +30,7 @@ from visits.enums import (
     VisitStatus,
 )
 from visits.errors import NotFound, Unprocessable
+from visits.people import queries as people_queries
 from visits.rules.ages import age_on
 from visits.rules.allowances import entitlement_window, ledger_for
 from visits.rules.decision import Decision, Override, decide
@@ -154,7 +155,6 @@ async def _party(
     for visitor in visitors:
         approval = approvals.get(visitor.id)
         approved = approval is not None and approval.status == ApprovalStatus.APPROVED
-        permit = approval.court_permit_until if approval else None
         members.append(
             PartyMember(
                 visitor_id=str(visitor.id),
@@ -162,7 +162,9 @@ async def _party(
                 relationship=visitor.relationship,
                 is_guardian=visitor.is_guardian,
                 approved_for_prisoner=approved,
-                court_permit_valid=approved and permit is not None and permit >= visit_day,
+                court_permit_valid=approved
+                and approval is not None
+                and people_queries.permit_valid(approval, visit_day),
                 safeguarding_flags=tuple(visitor.safeguarding_flags),
                 visit_wish=VisitWish(visitor.visit_wish) if visitor.visit_wish else None,
             )

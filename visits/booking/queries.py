@@ -25,6 +25,21 @@ class VisitRow:
     room_name: str
 
 
+LATEST_FIRST = (Visit.starts_at.desc(), Visit.id)
+SOONEST_FIRST = (Visit.starts_at, Visit.id)
+
+
+async def _page(
+    session: AsyncSession, statement: sa.Select[Visit], *, limit: int, offset: int
+) -> tuple[list[Visit], int]:
+    """One page of ``statement``'s visits (ordered) and how many there are in all."""
+    total = await session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    rows = await session.scalars(statement.limit(limit).offset(offset))
+    return list(rows), total or 0
+
+
 async def household_visits(session: AsyncSession, household_id: uuid.UUID) -> list[VisitRow]:
     """The household's visits with their facility and room, the latest first."""
     rows = await session.execute(
@@ -33,10 +48,18 @@ async def household_visits(session: AsyncSession, household_id: uuid.UUID) -> li
         .join(Slot, Slot.id == Visit.slot_id)
         .join(Room, Room.id == Slot.room_id)
         .where(Visit.household_id == household_id)
-        .order_by(Visit.starts_at.desc(), Visit.id)
+        .order_by(*LATEST_FIRST)
         .limit(HOUSEHOLD_VISITS_SHOWN)
     )
     return [VisitRow(visit, facility, room) for visit, facility, room in rows]
+
+
+async def household_visit_page(
+    session: AsyncSession, household_id: uuid.UUID, *, limit: int, offset: int
+) -> tuple[list[Visit], int]:
+    """One page of the household's visits in every state, the latest first, and their number."""
+    statement = sa.select(Visit).where(Visit.household_id == household_id).order_by(*LATEST_FIRST)
+    return await _page(session, statement, limit=limit, offset=offset)
 
 
 async def visit_row(session: AsyncSession, visit: Visit) -> VisitRow:
@@ -45,9 +68,34 @@ async def visit_row(session: AsyncSession, visit: Visit) -> VisitRow:
     return VisitRow(visit, facility, room_name)
 
 
+def _in_review_queue() -> sa.ColumnElement[bool]:
+    """Requests and booked visits flagged for staff: the review queue (of every facility)."""
+    return sa.and_(Visit.needs_review, Visit.status.in_(BOOKED))
+
+
 def _awaiting_review(facility_id: uuid.UUID) -> sa.ColumnElement[bool]:
-    """Requests and booked visits flagged for staff: the review queue."""
-    return sa.and_(Visit.facility_id == facility_id, Visit.needs_review, Visit.status.in_(BOOKED))
+    """The facility's review queue."""
+    return sa.and_(Visit.facility_id == facility_id, _in_review_queue())
+
+
+async def facility_visits(
+    session: AsyncSession,
+    facility_id: uuid.UUID,
+    *,
+    status: VisitStatus | None,
+    needs_review: bool | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Visit], int]:
+    """One page of the facility's visits, soonest first, and their number: only those in
+    ``status``; ``needs_review`` True: only the review queue, False: only visits outside it."""
+    statement = sa.select(Visit).where(Visit.facility_id == facility_id)
+    if status is not None:
+        statement = statement.where(Visit.status == status)
+    if needs_review is not None:
+        queued = _in_review_queue()
+        statement = statement.where(queued if needs_review else sa.not_(queued))
+    return await _page(session, statement.order_by(*SOONEST_FIRST), limit=limit, offset=offset)
 
 
 async def count_awaiting_review(session: AsyncSession, facility_id: uuid.UUID) -> int:
@@ -66,7 +114,7 @@ async def awaiting_review(
         .join(Slot, Slot.id == Visit.slot_id)
         .join(Room, Room.id == Slot.room_id)
         .where(_awaiting_review(facility_id))
-        .order_by(Visit.starts_at, Visit.id)
+        .order_by(*SOONEST_FIRST)
         .limit(limit)
         .offset(offset)
     )

@@ -46,6 +46,7 @@ from visits.enums import (
     VisitStatus,
 )
 from visits.errors import Conflict, Forbidden, NotFound, Refused, Unprocessable
+from visits.i18n import DEFAULT_LANGUAGE, N_, translate
 from visits.notify import reminders
 from visits.notify.notices import HouseholdNotice
 from visits.rules import review
@@ -58,7 +59,23 @@ from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 REFERENCE_ATTEMPTS = 5
-STALE_REASON = "not reviewed before the cut-off"
+# Why a visit ended when no person gave a reason: stored as a code, shown in the reader's
+# language (``shown_status_reason``); a reason staff typed is stored and shown as written.
+HOLD_EXPIRED, STALE_REASON = "hold-expired", "not-reviewed"
+STATUS_REASONS = {
+    HOLD_EXPIRED: N_("The hold ran out."),
+    STALE_REASON: N_("The request was not reviewed before the cut-off."),
+}
+# What visits stored before the codes, in English.
+_STORED_IN_WORDS = {"hold expired": HOLD_EXPIRED, "not reviewed before the cut-off": STALE_REASON}
+
+
+def shown_status_reason(reason: str | None, language: str) -> str | None:
+    """A visit's ``status_reason`` in ``language``: a code in words, a typed reason as written."""
+    if reason is None:
+        return None
+    code = _STORED_IN_WORDS.get(reason, reason)
+    return translate(language, STATUS_REASONS[code]) if code in STATUS_REASONS else reason
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,7 @@ class Caller:
     household_id: uuid.UUID | None = None
     staff_role: StaffRole | None = None
     staff_name: str | None = None
-    language: str = "en"
+    language: str = DEFAULT_LANGUAGE
 
     @property
     def is_staff(self) -> bool:
@@ -146,7 +163,7 @@ async def expire_holds(session: AsyncSession, slot_id: uuid.UUID | None = None) 
     expired = list(await session.scalars(statement.with_for_update(skip_locked=True)))
     for visit in expired:
         await _release(session, visit)
-        visit.status, visit.status_reason = VisitStatus.EXPIRED, "hold expired"
+        visit.status, visit.status_reason = VisitStatus.EXPIRED, HOLD_EXPIRED
         record(
             session,
             Actor.system(),
@@ -291,6 +308,7 @@ async def hold(
         },
         reason="; ".join(f"{r}: {w}" for r, w in overrides) or None,
     )
+    await session.flush()
     return visit, verdict
 
 
@@ -347,6 +365,7 @@ async def confirm(
         facility_id=visit.facility_id,
     )
     after_commit(session, InviteMail(visit.id))
+    await session.flush()
     return visit, verdict
 
 
@@ -415,6 +434,7 @@ async def cancel(
     if visit.status is VisitStatus.CONFIRMED:
         await _credit(session, visit)
     visit.status, visit.status_reason, visit.cancelled_at = VisitStatus.CANCELLED, reason, utcnow()
+    visit.needs_review = False  # nothing is left to review on a cancelled visit
     visit.ical_sequence += 1
     await reminders.plan(session, visit, settings)
     record(
@@ -429,6 +449,7 @@ async def cancel(
     after_commit(session, InviteMail(visit.id))
     if caller.is_staff:
         after_commit(session, HouseholdNotice(visit.id, "cancelled", reason or ""))
+    await session.flush()
     return visit
 
 
@@ -517,6 +538,7 @@ async def reschedule(
         changes={"from_slot": str(old_slot), "to_slot": str(new_slot_id)},
     )
     after_commit(session, InviteMail(visit.id))
+    await session.flush()
     return visit, verdict
 
 
@@ -572,6 +594,7 @@ async def decide_request(
     )
     after_commit(session, InviteMail(visit.id))
     after_commit(session, HouseholdNotice(visit.id, "confirmed" if approve else "rejected", reason))
+    await session.flush()
     return visit
 
 
@@ -616,6 +639,7 @@ async def add_override(
         reason=reason,
         changes={"rule_id": rule_id},
     )
+    await session.flush()
     return visit
 
 
@@ -636,6 +660,7 @@ async def mark_attendance(
         visit.id,
         facility_id=visit.facility_id,
     )
+    await session.flush()
     return visit
 
 
@@ -666,6 +691,6 @@ async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> lis
             facility_id=visit.facility_id,
             reason=STALE_REASON,
         )
-        after_commit(session, HouseholdNotice(visit.id, "rejected", STALE_REASON))
+        after_commit(session, HouseholdNotice(visit.id, "rejected"))
         after_commit(session, InviteMail(visit.id))
     return stale

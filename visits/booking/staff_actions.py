@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.accounts.principals import StaffPrincipal
+from visits.accounts.principals import ALL_ROLES, StaffPrincipal
 from visits.booking import service
-from visits.booking.dependencies import caller_in_role
+from visits.booking.dependencies import staff_caller
+from visits.booking.roles import results_of
 from visits.db.models import Visit
-from visits.enums import Channel, StaffRole
-from visits.errors import Forbidden
+from visits.enums import Channel
 from visits.settings import Settings
 
 
@@ -25,23 +25,16 @@ async def override_rule(
     *,
     language: str,
 ) -> service.Caller:
-    """Override a failed HARD rule in whichever of the person's roles the rule names.
+    """Override a failed HARD rule in whichever of the person's roles the rule names
+    (``booking.roles.acting_role``).
 
     Returns the caller (with that role) for the answer; ``Forbidden`` when none of the roles
     may.
     """
-    roles = sorted(staff.roles_at(visit.facility_id)) or [StaffRole.ADMIN]
-    refusal: Forbidden | None = None
-    for role in roles:
-        caller = caller_in_role(staff, role, language)
-        try:
-            await service.add_override(session, caller, visit, rule_id, reason)
-        except Forbidden as problem:
-            refusal = problem
-            continue
-        return caller
-    assert refusal is not None
-    raise refusal
+    failed = [r for r in results_of(visit) if r.rule_id == rule_id and not r.passed]
+    caller = staff_caller(staff, visit.facility_id, ALL_ROLES, language, failed)
+    await service.add_override(session, caller, visit, rule_id, reason)
+    return caller
 
 
 async def book_for_household(
@@ -74,7 +67,5 @@ async def book_for_household(
         channel=channel,
         overrides=overrides,
     )
-    await session.flush()
     visit, _ = await service.confirm(session, caller, visit, settings=settings)
-    await session.flush()
     return visit

@@ -11,7 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from litestar import Controller, Request, Response, delete, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.openapi.datastructures import ResponseSpec
@@ -36,7 +35,7 @@ from visits.accounts.principals import (
     household_guard,
     staff_guard,
 )
-from visits.calendar import feed_tokens
+from visits.calendar import feed_tokens, queries
 from visits.calendar.feeds import (
     FEED_CACHE,
     FeedScope,
@@ -47,19 +46,15 @@ from visits.calendar.feeds import (
 from visits.calendar.invites import load_invite
 from visits.calendar.schemas import FeedCreatedOut, FeedPage, HouseholdFeedIn, StaffFeedIn
 from visits.db.base import utcnow
-from visits.db.models import AuthToken, Facility, Household, Room, StaffMember
-from visits.dependencies import AppSettings, DbSession
-from visits.enums import StaffRole, TokenKind
+from visits.db.models import Household
+from visits.dependencies import AppSettings, DbSession, RequestLanguage
 from visits.errors import Conflict, NotFound
-from visits.i18n import negotiate_language
+from visits.facilities import queries as facility_queries
+from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.validation import parse_body
 
-ANY_ROLE = frozenset(
-    {StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER, StaffRole.SAFEGUARDING_LEAD}
-)
-MANAGER = frozenset({StaffRole.VISITS_MANAGER})
 CALENDAR_MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
 FEED_CACHE_CONTROL = "private, no-cache"  # personal data; always revalidate (cheap: 304)
 
@@ -134,21 +129,6 @@ class _FeedOperation(Operation):
         if isinstance(ok, OpenAPIResponse) and ok.content:
             for media in ok.content.values():
                 media.example = FEED_EXAMPLE
-
-
-async def _page(
-    session: DbSession, condition: sa.ColumnElement[bool], limit: int, offset: int
-) -> tuple[list[tuple[AuthToken, str | None]], int]:
-    total = await session.scalar(sa.select(sa.func.count()).select_from(AuthToken).where(condition))
-    rows = await session.execute(
-        sa.select(AuthToken, StaffMember.name)
-        .outerjoin(StaffMember, StaffMember.id == AuthToken.staff_id)
-        .where(condition)
-        .order_by(AuthToken.created_at.desc(), AuthToken.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [(row, name) for row, name in rows], total or 0
 
 
 class FeedController(Controller):
@@ -287,10 +267,9 @@ class HouseholdCalendarController(Controller):
     ) -> FeedPage:
         """The household's feed subscriptions, newest first, revoked ones included (with
         `revoked_at`). Tokens are never shown again after creation."""
-        condition = sa.and_(
-            AuthToken.kind == TokenKind.FEED, AuthToken.household_id == household.household_id
+        rows, total = await queries.household_feeds(
+            db_session, household.household_id, limit=limit, offset=offset
         )
-        rows, total = await _page(db_session, condition, limit, offset)
         return Page([feed_tokens.feed_out(row) for row, _ in rows], total, limit, offset)
 
     @post(
@@ -333,13 +312,7 @@ class HouseholdCalendarController(Controller):
         """Revokes one of the household's subscriptions: its feed answers 404 from now on.
         Idempotent (a revoked feed can be revoked again); audited. Another household's feed
         answers 404 `feed-not-found`."""
-        row = await db_session.scalar(
-            sa.select(AuthToken).where(
-                AuthToken.id == feed_id,
-                AuthToken.kind == TokenKind.FEED,
-                AuthToken.household_id == household.household_id,
-            )
-        )
+        row = await queries.household_feed(db_session, feed_id, household.household_id)
         if row is None:
             raise _feed_not_found()
         await feed_tokens.revoke(db_session, row, household.actor)
@@ -364,8 +337,9 @@ class StaffCalendarController(Controller):
     ) -> FeedPage:
         """The caller's own feed subscriptions at every facility, newest first, revoked ones
         included. Any member of staff."""
-        condition = sa.and_(AuthToken.kind == TokenKind.FEED, AuthToken.staff_id == staff.staff_id)
-        rows, total = await _page(db_session, condition, limit, offset)
+        rows, total = await queries.staff_feeds(
+            db_session, staff.staff_id, limit=limit, offset=offset
+        )
         return Page([feed_tokens.feed_out(r, name) for r, name in rows], total, limit, offset)
 
     @get(
@@ -383,9 +357,10 @@ class StaffCalendarController(Controller):
         """Every staff subscription to the facility's or its rooms' schedules, with their
         owners, newest first, so that a visits manager can see and revoke them. Visits managers
         of the facility and administrators."""
-        staff.role_for(facility_id, MANAGER)
-        condition = feed_tokens.facility_condition(facility_id)
-        rows, total = await _page(db_session, condition, limit, offset)
+        staff.role_for(facility_id, MANAGE_ROLES)
+        rows, total = await queries.facility_feeds(
+            db_session, facility_id, limit=limit, offset=offset
+        )
         return Page([feed_tokens.feed_out(r, name) for r, name in rows], total, limit, offset)
 
     @post(
@@ -396,8 +371,8 @@ class StaffCalendarController(Controller):
     )
     async def create_feed(
         self,
-        request: Request[Any, Any, Any],
         db_session: DbSession,
+        language: RequestLanguage,
         staff: StaffUser,
         settings: AppSettings,
         facility_id: FromPath[uuid.UUID],
@@ -426,23 +401,16 @@ class StaffCalendarController(Controller):
 
         `language` defaults to the request's language. A room of another facility answers 404
         `room-not-found`."""
-        role = staff.role_for(facility_id, ANY_ROLE)
+        role = staff.role_for(facility_id, READ_ROLES)
         body = parse_body(StaffFeedIn, data)
-        if await db_session.get(Facility, facility_id) is None:
-            raise NotFound(
-                "facility-not-found",
-                "There is no facility %(facility_id)s.",
-                facility_id=str(facility_id),
-            )
+        await facility_queries.facility_or_404(db_session, facility_id)
         if body.room_id is not None:
-            room = await db_session.get(Room, body.room_id)
-            if room is None or room.facility_id != facility_id:
-                raise NotFound("room-not-found", "The facility has no such room.")
+            await facility_queries.room_at(db_session, facility_id, body.room_id)
         scope = FeedScope(
             kind="room" if body.room_id else "facility",
             facility_id=facility_id,
             room_id=body.room_id,
-            language=body.language.value if body.language else negotiate_language(request),
+            language=body.language.value if body.language else language,
         )
         return await feed_tokens.create(
             db_session,
@@ -465,16 +433,10 @@ class StaffCalendarController(Controller):
         """Revokes a staff subscription: the caller's own, or (visits managers and
         administrators) any at the facility. Idempotent; audited. An unknown id, or a
         household's feed, answers 404 `feed-not-found`."""
-        row = await db_session.scalar(
-            sa.select(AuthToken).where(
-                AuthToken.id == feed_id,
-                AuthToken.kind == TokenKind.FEED,
-                AuthToken.staff_id.is_not(None),
-            )
-        )
+        row = await queries.staff_feed(db_session, feed_id)
         if row is None:
             raise _feed_not_found()
         facility_id = FeedScope.from_json(row.scope, None).facility_id
-        allowed = ANY_ROLE if row.staff_id == staff.staff_id else MANAGER
+        allowed = READ_ROLES if row.staff_id == staff.staff_id else MANAGE_ROLES
         role = staff.role_for(facility_id, allowed)
         await feed_tokens.revoke(db_session, row, staff.actor(role))

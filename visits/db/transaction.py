@@ -12,10 +12,17 @@ change that is rolled back. Services register them with ``after_commit``; the bo
 them over only once the commit succeeded, and drops them on a rollback.
 
 Named exceptions to "services never commit" (each says why where it commits):
-- rate-limit and failed-sign-in counters, which must survive the rollback of the request they
-  refuse;
-- the idempotency wrapper, which commits a refusal together with its record, so that a retry
-  with the same key gets the same answer.
+- rate-limit and failed-sign-in counters (and the audit record of a failed staff sign-in),
+  which must survive the rollback of the request they refuse;
+- the idempotency wrapper, which commits a change or a refusal together with its record, so
+  that a retry with the same key gets the same answer;
+- the authentication guards, which record a token's last use in a short session of their own;
+- the reminder dispatcher, a scheduled job whose claim, send and outcome are short
+  transactions of their own, so that a crash loses no more than one message's lease.
+
+Effects are kept with the session and delivered in this process after the commit: a process
+that dies between the commit and the delivery loses them (the reminders are the exception: they
+are an outbox in the database).
 """
 
 from __future__ import annotations

@@ -6,15 +6,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from visits.accounts.principals import StaffPrincipal
 from visits.db.base import utcnow
 from visits.db.models import Closure, Facility, FacilityInformation, Room, Slot, SlotTemplate, Visit
 from visits.enums import ACTIVE_VISIT_STATES, BookableBy, SlotStatus, VisitType
+from visits.errors import NotFound
 
 
 async def _page(
@@ -33,10 +35,33 @@ async def list_facilities(
     return [row[0] for row in rows], total
 
 
-async def get_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facility | None:
-    return await session.scalar(
-        sa.select(Facility).where(Facility.id == facility_id, Facility.is_active)
-    )
+async def facility_or_404(
+    session: AsyncSession, facility_id: uuid.UUID, *, active_only: bool = False
+) -> Facility:
+    """The facility (only an active one with ``active_only``, as the public sees them); 404
+    ``facility-not-found`` when there is none."""
+    facility = await session.get(Facility, facility_id)
+    if facility is None or (active_only and not facility.is_active):
+        raise NotFound(
+            "facility-not-found",
+            "There is no facility %(facility_id)s.",
+            facility_id=facility_id,
+        )
+    return facility
+
+
+async def room_in(session: AsyncSession, facility_id: uuid.UUID, room_id: uuid.UUID) -> Room | None:
+    """The room ``room_id`` if it belongs to the facility (in use or not), else None."""
+    room = await session.get(Room, room_id)
+    return room if room is not None and room.facility_id == facility_id else None
+
+
+async def room_at(session: AsyncSession, facility_id: uuid.UUID, room_id: uuid.UUID) -> Room:
+    """The room of this facility; 404 ``room-not-found`` when the facility has no such room."""
+    room = await room_in(session, facility_id, room_id)
+    if room is None:
+        raise NotFound("room-not-found", "There is no such room.")
+    return room
 
 
 async def public_information(
@@ -191,3 +216,49 @@ async def facility_and_room_of(session: AsyncSession, slot_id: uuid.UUID) -> tup
         )
     ).one()
     return facility, room_name
+
+
+async def facility_names(session: AsyncSession) -> dict[uuid.UUID, str]:
+    """Every facility's name by id, also of one no longer active (its approvals stay)."""
+    rows = await session.execute(sa.select(Facility.id, Facility.name))
+    return {facility_id: name for facility_id, name in rows}
+
+
+async def facilities_of_staff(session: AsyncSession, staff: StaffPrincipal) -> list[Facility]:
+    """The facilities a staff member works in (every facility for an administrator), by name."""
+    statement = sa.select(Facility).order_by(Facility.name, Facility.id)
+    if not staff.is_admin:
+        statement = statement.where(Facility.id.in_(staff.facility_ids()))
+    return list(await session.scalars(statement))
+
+
+async def open_slots_ahead(
+    session: AsyncSession, facility_id: uuid.UUID, *, weeks: int, limit: int
+) -> list[tuple[Slot, str]]:
+    """The facility's open slots from now on for ``weeks`` weeks, each with its room's name, in
+    time order (at most ``limit``): the choices of a phone booking."""
+    now = utcnow()
+    rows = await session.execute(
+        sa.select(Slot, Room.name)
+        .join(Room, Room.id == Slot.room_id)
+        .where(
+            Slot.facility_id == facility_id,
+            Slot.status == SlotStatus.OPEN,
+            Slot.starts_at > now,
+            Slot.starts_at < now + timedelta(weeks=weeks),
+        )
+        .order_by(Slot.starts_at, Room.name)
+        .limit(limit)
+    )
+    return [(slot, room_name) for slot, room_name in rows]
+
+
+async def slots_with_visits(session: AsyncSession, slot_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``slot_ids`` that any visit points at, in whatever state (a slot that a
+    cancelled visit or a lapsed hold remembers cannot be deleted)."""
+    if not slot_ids:
+        return set()
+    rows = await session.scalars(
+        sa.select(Visit.slot_id).where(Visit.slot_id.in_(slot_ids)).distinct()
+    )
+    return set(rows)

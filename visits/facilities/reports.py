@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.db.models import Room, Slot, Visit, Visitor, VisitParty
-from visits.enums import SlotStatus, VisitStatus, VisitType
+from visits.enums import VISIT_TYPE_NAMES, SlotStatus, VisitStatus, VisitType
 from visits.errors import invalid_parameters
+from visits.facilities import queries
 from visits.facilities.presenters import CHILD_FRIENDLY_FEATURES
 from visits.facilities.service.access import READ_ROLES
-from visits.facilities.service.facilities import get_facility
+from visits.i18n import N_, translate
 from visits.plain_text import plain
 from visits.rules.model import RuleResult
 from visits.rules.profiles import load_profile
@@ -76,7 +77,7 @@ async def day_sheet(
     language: str,
 ) -> DaySheet:
     staff.role_for(facility_id, READ_ROLES)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     zone = ZoneInfo(facility.timezone)
     rows = (
         await session.execute(
@@ -134,20 +135,27 @@ async def day_sheet(
 
 
 CSV_COLUMNS = (
-    "start",
-    "end",
-    "room",
-    "reference",
-    "status",
-    "visit_type",
-    "adults",
-    "children",
-    "ages",
-    "child_in_party",
-    "names",
-    "support_needs",
-    "needs_review",
+    N_("Start"),
+    N_("End"),
+    N_("Room"),
+    N_("Reference"),
+    N_("Status"),
+    N_("Visit type"),
+    N_("Adults"),
+    N_("Children"),
+    N_("Ages"),
+    N_("Child in party"),
+    N_("Names"),
+    N_("Support needs"),
+    N_("Needs review"),
 )
+"""The column headings (English message ids, written in the sheet's language)."""
+DAY_SHEET_STATUS_NAMES = {
+    VisitStatus.CONFIRMED: N_("Booked"),
+    VisitStatus.REQUESTED: N_("Requested"),
+    VisitStatus.ATTENDED: N_("Took place"),
+    VisitStatus.NO_SHOW: N_("Missed"),
+}
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@")
 
@@ -158,11 +166,20 @@ def csv_text(value: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def day_sheet_csv(sheet: DaySheet) -> str:
-    """The day sheet as CSV (UTF-8, one row per visit), for printing or spreadsheets."""
+def day_sheet_csv(sheet: DaySheet, language: str) -> str:
+    """The day sheet as CSV (UTF-8, one row per visit), for printing or spreadsheets: headings,
+    states, visit types and yes/no in ``language``; stored texts as written."""
+
+    def say(message: str) -> str:
+        return translate(language, message)
+
+    def yes_no(value: bool) -> str:
+        return say(N_("Yes") if value else N_("No"))
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow([say(column) for column in CSV_COLUMNS])
+    erased = say(N_("(erased)"))
     for v in sheet.visits:
         writer.writerow(
             [
@@ -170,15 +187,15 @@ def day_sheet_csv(sheet: DaySheet) -> str:
                 v.local_end.strftime("%H:%M"),
                 csv_text(v.room_name),
                 csv_text(v.reference),
-                v.status.value,
-                v.visit_type.value,
+                say(DAY_SHEET_STATUS_NAMES.get(v.status, v.status.value)),
+                say(VISIT_TYPE_NAMES[v.visit_type]),
                 v.adults,
                 v.children,
                 " ".join(str(m.age) for m in v.party),
-                "yes" if v.child_in_party else "no",
-                csv_text("; ".join(m.name or "(erased)" for m in v.party)),
+                yes_no(v.child_in_party),
+                csv_text("; ".join(m.name or erased for m in v.party)),
                 csv_text(v.support_needs or ""),
-                "yes" if v.needs_review else "no",
+                yes_no(v.needs_review),
             ]
         )
     return out.getvalue()
@@ -251,7 +268,7 @@ async def month_figures(
 ) -> MonthFigures:
     staff.role_for(facility_id, READ_ROLES)
     first, after = month_bounds(month)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     zone = ZoneInfo(facility.timezone)
     profile = load_profile(facility.rule_profile, facility.rule_overrides)
     rows = (

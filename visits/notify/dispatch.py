@@ -48,7 +48,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import structlog
-from babel.dates import format_date, format_time
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -57,6 +56,7 @@ from visits.db.models import Facility, Household, Reminder, Visit, VisitParty
 from visits.enums import ReminderState, VisitStatus
 from visits.i18n import N_, translate
 from visits.notify import reminders
+from visits.notify.formats import clock, day_without_year
 from visits.notify.sms import (
     OPTED_OUT,
     PermanentFailure,
@@ -196,14 +196,13 @@ def reminder_text(
 ) -> str:
     """Short (one or two segments), in the family's language, with what the children need;
     no names, nothing about the prisoner, and no request to text a keyword."""
-    zone = ZoneInfo(facility.timezone)
     sentences = [
         translate(
             language,
             _WHEN,
             facility=plain(facility.name),
-            day=format_date(visit.starts_at.astimezone(zone), "dd.MM.", locale=language),
-            time=format_time(visit.starts_at, "HH:mm", tzinfo=zone, locale=language),
+            day=day_without_year(visit.starts_at, facility.timezone, language),
+            time=clock(visit.starts_at, facility.timezone, language),
         )
     ]
     if has_children:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import structlog
-from babel.dates import format_datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.channels import NotificationChannel, OutgoingMessage
@@ -17,6 +15,7 @@ from visits.db.models import Facility, Household, Visit
 from visits.db.transaction import EffectContext
 from visits.enums import ContactChannel
 from visits.i18n import N_, translate
+from visits.notify.formats import day_and_time
 
 log = structlog.get_logger(__name__)
 
@@ -70,9 +69,7 @@ async def _notify_household(
         return
     language = household.language.value
     subject, text = _NOTICES[notice]
-    when = format_datetime(
-        visit.starts_at, "dd.MM.yyyy HH:mm", tzinfo=ZoneInfo(facility.timezone), locale=language
-    )
+    when = day_and_time(visit.starts_at, facility.timezone, language)
     channel, to = (
         (ContactChannel.EMAIL, household.email)
         if household.email

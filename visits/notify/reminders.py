@@ -24,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.db.base import utcnow
 from visits.db.models import Facility, Household, Reminder, Visit
 from visits.enums import ReminderState, VisitStatus
+from visits.notify.queries import household_ids_with_phone
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
 
-UNSENT = (ReminderState.PENDING, ReminderState.FAILED, ReminderState.CANCELLED)
 
 # No dispatcher is sending the row: it is not ``sending``, or claimed but not yet started.
 NOT_STARTED = sa.or_(Reminder.state != ReminderState.SENDING, Reminder.send_started_at.is_(None))
@@ -171,9 +171,7 @@ async def cancel_for_phone(session: AsyncSession, phone: str) -> int:
         .where(
             STOPPABLE,
             Reminder.visit_id.in_(
-                sa.select(Visit.id)
-                .join(Household, Household.id == Visit.household_id)
-                .where(Household.phone_e164 == phone)
+                sa.select(Visit.id).where(Visit.household_id.in_(household_ids_with_phone(phone)))
             ),
         )
         .values(state=ReminderState.CANCELLED, lease_until=None)

@@ -28,7 +28,6 @@ from visits.settings import Settings
 log = structlog.get_logger(__name__)
 
 OPTED_OUT = 21610
-INVALID_NUMBER = 21211
 DEFAULT_TIMEOUT_SECONDS = 10.0
 LIST_PAGE_SIZE = 200
 

@@ -18,7 +18,7 @@ from visits.accounts.principals import (
 )
 from visits.dependencies import DbSession, RequestLanguage
 from visits.enums import ApprovalStatus
-from visits.facilities.service import facilities as facility_service
+from visits.facilities.queries import facility_or_404
 from visits.facilities.service.access import READ_ROLES
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
@@ -233,5 +233,5 @@ class StaffPeopleController(Controller):
         for too long (CF-15) or with video contact only (CF-23). Texts in the request's
         language. For every member of staff of the facility."""
         staff.role_for(facility_id, READ_ROLES)
-        facility = await facility_service.get_facility(db_session, facility_id)
+        facility = await facility_or_404(db_session, facility_id)
         return await facility_alerts(db_session, facility, language)

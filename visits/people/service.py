@@ -1,9 +1,8 @@
-"""Staff work on prisoners and visitor approvals; the CF-04 check bookings rely on."""
+"""Staff work on prisoners and visitor approvals (CF-04)."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -12,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from visits.accounts.principals import ALL_ROLES, StaffPrincipal
 from visits.audit import record
 from visits.db.base import utcnow
-from visits.db.models import AuditEvent, Facility, Prisoner, Visitor, VisitorApproval
+from visits.db.models import AuditEvent, Prisoner, Visitor, VisitorApproval
 from visits.enums import ApprovalStatus, StaffRole
 from visits.errors import Conflict, NotFound
+from visits.facilities.queries import facility_or_404
 from visits.people.schemas import (
     AuditEventOut,
     DecisionIn,
@@ -29,33 +29,6 @@ PRISONER_EDIT_ROLES = frozenset({StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANA
 APPROVAL_ROLES = frozenset(
     {StaffRole.VISITS_OFFICER, StaffRole.VISITS_MANAGER, StaffRole.SAFEGUARDING_LEAD}
 )
-
-
-async def approved_visitor_ids(
-    session: AsyncSession, prisoner_id: uuid.UUID, visitor_ids: Iterable[uuid.UUID]
-) -> set[uuid.UUID]:
-    """The visitors approved for this prisoner today (with a court permit still valid where
-    one was required). Booking refuses everyone else (CF-04)."""
-    today = utcnow().date()
-    rows = await session.scalars(
-        sa.select(VisitorApproval.visitor_id).where(
-            VisitorApproval.prisoner_id == prisoner_id,
-            VisitorApproval.visitor_id.in_(list(visitor_ids)),
-            VisitorApproval.status == ApprovalStatus.APPROVED,
-            sa.or_(
-                VisitorApproval.court_permit_until.is_(None),
-                VisitorApproval.court_permit_until >= today,
-            ),
-        )
-    )
-    return set(rows)
-
-
-async def require_facility(session: AsyncSession, facility_id: uuid.UUID) -> Facility:
-    facility = await session.get(Facility, facility_id)
-    if facility is None:
-        raise NotFound("facility-not-found", "There is no facility %(id)s.", id=str(facility_id))
-    return facility
 
 
 def prisoner_out(p: Prisoner) -> PrisonerOut:
@@ -88,7 +61,7 @@ async def create_prisoner(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: PrisonerIn
 ) -> Prisoner:
     role = staff.role_for(facility_id, PRISONER_EDIT_ROLES)
-    await require_facility(session, facility_id)
+    await facility_or_404(session, facility_id)
     if await _prisoner_id(session, facility_id, data.prison_number):
         raise _prisoner_exists()
     prisoner = Prisoner(
@@ -118,7 +91,7 @@ async def list_prisoners(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Prisoner], int]:
     staff.role_for(facility_id, READ_ROLES)
-    await require_facility(session, facility_id)
+    await facility_or_404(session, facility_id)
     condition = Prisoner.facility_id == facility_id
     total = await session.scalar(sa.select(sa.func.count()).select_from(Prisoner).where(condition))
     rows = await session.scalars(
@@ -157,7 +130,7 @@ async def list_approvals(
     offset: int,
 ) -> tuple[list[StaffApprovalOut], int]:
     staff.role_for(facility_id, READ_ROLES)
-    await require_facility(session, facility_id)
+    await facility_or_404(session, facility_id)
     statement = (
         sa.select(VisitorApproval, Visitor)
         .join(Visitor, Visitor.id == VisitorApproval.visitor_id)

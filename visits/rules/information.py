@@ -15,16 +15,6 @@ from visits.rules.rooms import child_bands
 from visits.rules.texts import and_list, say
 
 
-def day_sheet_flag(party: Party) -> RuleResult:
-    """CF-20 (staff, day sheet): a child in the party, for child-sensitive search and entry."""
-    ages = sorted(p.age for p in party.children)
-    params = {"child_in_party": bool(ages), "children": len(ages), "ages": ages}
-    if not ages:
-        return result(RuleId.CF_20, say("CF-20.none"), passed=True, params=params)
-    text = say("CF-20.flag", count=len(ages), ages=", ".join(map(str, ages)))
-    return result(RuleId.CF_20, text, passed=True, params=params)
-
-
 def age_appropriate_information(party: Party) -> RuleResult:
     """CF-21: the confirmation carries information for each child's age band."""
     bands = child_bands(party)

@@ -9,7 +9,7 @@ child stays at home. Texts marked "staff" are shown to staff only (safeguarding 
 
 from __future__ import annotations
 
-from visits.enums import VisitType
+from visits.enums import VISIT_TYPE_NAMES, VisitType
 from visits.i18n import N_
 
 MESSAGES: dict[str, str] = {
@@ -197,12 +197,6 @@ MESSAGES: dict[str, str] = {
         "The prisoner has closed visits only and a child is in the party: a safeguarding lead "
         "decides."
     ),
-    # CF-20 day sheet (staff)
-    "CF-20.none": N_("No children in this visit."),
-    "CF-20.flag": N_(
-        "Children in the party (%(count)s, aged %(ages)s): child-sensitive search and entry at "
-        "the gate."
-    ),
     # CF-21 information per age band
     "CF-21.no_children": N_(
         "Your confirmation explains what happens at the gate and in the visiting room."
@@ -286,13 +280,8 @@ MESSAGES: dict[str, str] = {
     ),
     "family.review": N_(
         "Someone from the visits team will look at this booking and get in touch with you."
-    ),  # Names of visit types inside texts (``visit_type_name``)
-    "visit_type.regular": N_("Regular visit"),
-    "visit_type.child_family": N_("Child and family visit"),
-    "visit_type.family_day": N_("Family day"),
-    "visit_type.parent_child_group": N_("Parent-child group"),
-    "visit_type.long_visit": N_("Long visit"),
-    "visit_type.video": N_("Video visit"),
+    ),  # Names of visit types inside texts (``visit_type_name``): the one table of names
+    **{f"visit_type.{kind.value}": name for kind, name in VISIT_TYPE_NAMES.items()},
     # Two texts as one, sentence after sentence (``texts.joined``)
     "sentences": N_("%(first)s %(second)s"),
 }

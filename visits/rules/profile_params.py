@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from typing import Any, TypeGuard
 
 from visits.enums import CustodyStatus, Relationship, VisitType
+from visits.i18n import N_
 from visits.rules.severity import Severity
 
 MISSING: Any = object()
@@ -302,11 +303,13 @@ def check_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[
         param = PARAMETERS.get(name)
         if param is None:
             if name in META_KEYS:
-                problems.append((name, "is a description of the profile and cannot be overridden"))
+                problems.append(
+                    (name, N_("is a description of the profile and cannot be overridden"))
+                )
             elif name in _PREFIXES:
-                problems.append((name, "must be a table of parameters"))
+                problems.append((name, N_("must be a table of parameters")))
             else:
-                problems.append((name, "unknown parameter"))
+                problems.append((name, N_("unknown parameter")))
             continue
         value, problem = param.parse(raw)
         if problem is not None:

@@ -122,8 +122,6 @@ class Profile(msgspec.Struct, frozen=True, kw_only=True):
     """
 
     name: str
-    title_de: str
-    title_en: str
     # A. Who may come (CF-01 … CF-04)
     lead_min_age: int
     unaccompanied_min_age: int
@@ -224,11 +222,9 @@ def _parse(name: str, path: str, mtime_ns: int) -> Mapping[str, Any]:
     flat = flatten(raw, {**PARAMETERS, **META})
     meta = {key: flat.pop(key) for key in META if key in flat}
     values, problems = check_values(flat)
-    for key, param in META.items():
-        text, problem = param.parse(meta.get(key))
-        if problem is None:
-            values[key] = text
-        else:
+    for key, param in META.items():  # the file's description for its readers, checked only
+        _, problem = param.parse(meta.get(key))
+        if problem is not None:
             problems.append((key, problem))
     problems += [
         (key, "missing") for key, p in PARAMETERS.items() if p.required and key not in flat

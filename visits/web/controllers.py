@@ -14,14 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.params import Body, FromPath, QueryParameter
 
 from visits.accounts import queries as account_queries
-from visits.accounts import tokens
 from visits.accounts.access import ForHousehold, visit_for
 from visits.accounts.schemas import (
     ApprovalRequestIn,
@@ -30,8 +28,7 @@ from visits.accounts.schemas import (
     VisitorIn,
 )
 from visits.accounts.service import households
-from visits.accounts.service.sign_in import request_code, verify_code
-from visits.audit import record
+from visits.accounts.service.sign_in import request_code, sign_out, verify_code
 from visits.booking import checks, service
 from visits.booking import queries as visit_queries
 from visits.booking.dependencies import CallersVisit, RequestCaller
@@ -39,8 +36,8 @@ from visits.booking.presenters import visit_out
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
-from visits.db.models import Facility, Prisoner
-from visits.dependencies import AppSettings, DbSession, Notifier, client_address
+from visits.db.models import Prisoner
+from visits.dependencies import AppSettings, DbSession, client_address
 from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
 from visits.errors import (
     Conflict,
@@ -111,7 +108,6 @@ class WebController(Controller):
         public_page: FamilyPage,
         db_session: DbSession,
         settings: AppSettings,
-        notifier: Notifier,
         data: Annotated[forms.EmailForm, Form],
     ) -> Response[Any]:
         page = public_page
@@ -197,8 +193,7 @@ class WebController(Controller):
     ) -> Response[Any]:
         who = public_page.who
         if who is not None:
-            await tokens.revoke(db_session, who.token_id)
-            record(db_session, who.actor, "sign_out", "household", who.household_id)
+            await sign_out(db_session, who.token_id, household_id=who.household_id)
         cookie = cleared_session_cookie(is_secure(request, settings))
         return see_other("/sign-in", done="signed_out", cookies=[cookie])
 
@@ -209,10 +204,7 @@ class WebController(Controller):
     ) -> Response[Any]:
         visitors = await account_queries.household_visitors(db_session, page.principal.household_id)
         shown = await households.visitors_out(db_session, visitors, page.language)
-        facility_names = {  # every facility, also one no longer active (its approvals stay)
-            facility_id: name
-            for facility_id, name in await db_session.execute(sa.select(Facility.id, Facility.name))
-        }
+        facility_names = await facility_queries.facility_names(db_session)
         today = datetime.now(UTC).date()
         ages = {v.id: age_on(v.birth_date, today) for v in visitors}
         defaults: dict[str, Any] = {"form": forms.VisitorForm(), "errors": {}}
@@ -335,9 +327,7 @@ class WebController(Controller):
         self, public_page: FamilyPage, db_session: DbSession, facility_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
         page = public_page
-        facility = await facility_queries.get_facility(db_session, facility_id)
-        if facility is None:
-            raise NotFoundException
+        facility = await facility_queries.facility_or_404(db_session, facility_id, active_only=True)
         rooms, _ = await facility_queries.list_rooms(db_session, facility_id, limit=100, offset=0)
         general = await facility_queries.public_information(
             db_session, facility_id, page.language, None

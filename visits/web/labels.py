@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from visits.enums import AgeBand, Relationship, RoomFeature, VisitStatus, VisitType
+from visits.enums import VISIT_TYPE_NAMES, AgeBand, Relationship, RoomFeature, VisitStatus
 from visits.errors import DomainError
 from visits.i18n import N_
 
@@ -23,14 +23,6 @@ RELATIONSHIPS = {
     Relationship.OTHER_RELATIVE: N_("Other relative"),
     Relationship.FRIEND: N_("Friend"),
     Relationship.ESCORT: N_("Escort"),
-}
-VISIT_TYPES = {
-    VisitType.REGULAR: N_("Regular visit"),
-    VisitType.CHILD_FAMILY: N_("Child and family visit"),
-    VisitType.FAMILY_DAY: N_("Family day"),
-    VisitType.PARENT_CHILD_GROUP: N_("Parent and child group"),
-    VisitType.LONG_VISIT: N_("Long visit"),
-    VisitType.VIDEO: N_("Video visit"),
 }
 FEATURES = {
     RoomFeature.PLAY_CORNER: N_("Play corner"),
@@ -143,7 +135,7 @@ class Labels:
         return self._pick(RELATIONSHIPS, key)
 
     def visit_type(self, key: Any) -> str:
-        return self._pick(VISIT_TYPES, key)
+        return self._pick(VISIT_TYPE_NAMES, key)
 
     def feature(self, key: Any) -> str:
         return self._pick(FEATURES, key)

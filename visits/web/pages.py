@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from datetime import time as clock_time
 from typing import Any, ClassVar, Self
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -104,8 +105,10 @@ class Page:
             value = value.date()
         return format_date(value, format=fmt, locale=self.language)
 
-    def time(self, value: datetime, zone: str) -> str:
-        return format_time(value, format="short", tzinfo=ZoneInfo(zone), locale=self.language)
+    def time(self, value: datetime | clock_time, zone: str | None = None) -> str:
+        """A moment's time of day in ``zone``; a wall-clock time (a template's start) as is."""
+        shown_in = ZoneInfo(zone) if zone and isinstance(value, datetime) else None
+        return format_time(value, format="short", tzinfo=shown_in, locale=self.language)
 
     def datetime(self, value: datetime, zone: str) -> str:
         return format_datetime(value, format="medium", tzinfo=ZoneInfo(zone), locale=self.language)

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 from xml.sax.saxutils import escape
 
 import msgspec
-import sqlalchemy as sa
 import structlog
 from litestar import Controller, Request, Response, post
 from litestar.connection import ASGIConnection
@@ -24,32 +23,16 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 from twilio.request_validator import RequestValidator
 
-from visits.audit import Actor, record
-from visits.db.base import utcnow
-from visits.db.models import Household, Reminder
 from visits.dependencies import AppSettings, DbSession
-from visits.enums import ActorType, Channel, ReminderState
 from visits.errors import Forbidden
 from visits.i18n import LANGUAGES, N_, translate
-from visits.notify import reminders
-from visits.notify.sms import OPTED_OUT, masked
+from visits.notify import service
 from visits.openapi import problems
 from visits.settings import Settings
 from visits.validation import single_line
 
 log = structlog.get_logger(__name__)
 
-STATUS_RANK = {
-    "accepted": 0,
-    "scheduled": 0,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "read": 5,
-}
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "STOPP"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO", "HILFE"}
@@ -176,21 +159,9 @@ class TwilioWebhookController(Controller):
         and reordered callbacks are harmless; unknown messages are acknowledged. Error 21610
         (the number opted out) stops SMS to that number, as STOP does.
         """
-        sid, status = data.message_sid, data.message_status.lower()
-        reminder = await db_session.scalar(
-            sa.select(Reminder).where(Reminder.provider_message_id == sid)
+        await service.record_delivery_status(
+            db_session, data.message_sid, data.message_status, data.error_code, data.to
         )
-        if reminder is None or status not in STATUS_RANK:
-            return twiml()
-        if STATUS_RANK[status] > STATUS_RANK.get(reminder.provider_status or "accepted", 0):
-            reminder.provider_status = status
-            if status == "delivered":
-                reminder.state = ReminderState.DELIVERED
-            elif status in ("failed", "undelivered"):
-                reminder.state = ReminderState.UNDELIVERABLE
-                reminder.last_error = f"{status} {data.error_code}".strip()
-        if data.error_code == str(OPTED_OUT):
-            await _opt_out(db_session, data.to)
         return twiml()
 
     @post(
@@ -224,41 +195,9 @@ class TwilioWebhookController(Controller):
         word = words[0].upper() if words else ""
         opt = data.opt_out_type.upper()
         if opt == "STOP" or (not opt and word in STOP_WORDS):
-            await _opt_out(db_session, sender)
+            await service.opt_out(db_session, sender)
         elif opt == "START" or (not opt and word in START_WORDS):
-            await _opt_in(db_session, sender, settings)
+            await service.opt_in(db_session, sender, settings)
         elif opt == "HELP" or word in HELP_WORDS:
             return twiml(HELP_TEXT)
         return twiml()
-
-
-async def _households(session: Any, phone: str) -> list[Household]:
-    return list(await session.scalars(sa.select(Household).where(Household.phone_e164 == phone)))
-
-
-async def _opt_out(session: Any, phone: str) -> None:
-    for household in await _households(session, phone):
-        household.sms_opted_out_at = household.sms_opted_out_at or utcnow()
-        record(
-            session,
-            Actor(ActorType.HOUSEHOLD, str(household.id), None, Channel.ONLINE),
-            "sms.opt_out",
-            "household",
-            household.id,
-        )
-    cancelled = await reminders.cancel_for_phone(session, phone)
-    log.info("sms_opt_out", to=masked(phone), reminders_cancelled=cancelled)
-
-
-async def _opt_in(session: Any, phone: str, settings: Settings) -> None:
-    for household in await _households(session, phone):
-        household.sms_opted_out_at = None
-        record(
-            session,
-            Actor(ActorType.HOUSEHOLD, str(household.id), None, Channel.ONLINE),
-            "sms.opt_in",
-            "household",
-            household.id,
-        )
-        await reminders.replan_household(session, household.id, settings)
-    log.info("sms_opt_in", to=masked(phone))

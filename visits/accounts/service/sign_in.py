@@ -279,3 +279,21 @@ async def staff_sign_in(
     )
     assert row.expires_at is not None
     return TokenOut(token=token, token_type=BEARER, expires_at=row.expires_at)
+
+
+async def sign_out(
+    session: AsyncSession,
+    token_id: uuid.UUID,
+    *,
+    staff_id: uuid.UUID | None = None,
+    household_id: uuid.UUID | None = None,
+) -> None:
+    """Revoke one token of a staff member (``staff_id``) or a household (``household_id``) and
+    audit the sign-out; the account's other tokens stay valid."""
+    await tokens.revoke(session, token_id)
+    if staff_id is not None:
+        actor = Actor(ActorType.STAFF, str(staff_id), None, Channel.ONLINE)
+        record(session, actor, "sign_out", "staff_member", staff_id)
+    else:
+        actor = Actor(ActorType.HOUSEHOLD, str(household_id), None, Channel.ONLINE)
+        record(session, actor, "sign_out", "household", household_id)

@@ -8,9 +8,8 @@ from typing import Annotated
 from litestar import Controller, get
 from litestar.params import FromPath, QueryParameter
 
-from visits.dependencies import DbSession
-from visits.enums import AgeBand, Language
-from visits.errors import NotFound
+from visits.dependencies import DbSession, RequestLanguage
+from visits.enums import AgeBand
 from visits.facilities import queries
 from visits.facilities.presenters import facility_out, information_out, room_out
 from visits.facilities.schemas.public import (
@@ -21,12 +20,6 @@ from visits.facilities.schemas.public import (
 )
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
-
-
-def _facility_not_found(facility_id: uuid.UUID) -> NotFound:
-    return NotFound(
-        "facility-not-found", "There is no facility %(facility_id)s.", facility_id=facility_id
-    )
 
 
 class FacilityController(Controller):
@@ -52,9 +45,7 @@ class FacilityController(Controller):
     ) -> FacilityOut:
         """One active facility. Public; an inactive or unknown facility answers 404
         `facility-not-found`."""
-        facility = await queries.get_facility(db_session, facility_id)
-        if facility is None:
-            raise _facility_not_found(facility_id)
+        facility = await queries.facility_or_404(db_session, facility_id, active_only=True)
         return facility_out(facility)
 
     @get(
@@ -73,8 +64,7 @@ class FacilityController(Controller):
         and the age bands a room suits. `child_friendly` is true when the room has at least one
         of the child-friendly features (play corner, baby changing, books and games, teen
         zone, outdoor area). Public."""
-        if await queries.get_facility(db_session, facility_id) is None:
-            raise _facility_not_found(facility_id)
+        await queries.facility_or_404(db_session, facility_id, active_only=True)
         rooms, total = await queries.list_rooms(db_session, facility_id, limit=limit, offset=offset)
         return Page([room_out(r) for r in rooms], total, limit, offset)
 
@@ -87,20 +77,18 @@ class FacilityController(Controller):
         self,
         db_session: DbSession,
         facility_id: FromPath[uuid.UUID],
-        lang: Annotated[Language, QueryParameter(description="The texts' language.")] = (
-            Language.EN
-        ),
+        language: RequestLanguage,
         age_band: Annotated[
             AgeBand | None,
             QueryParameter(description="Add the texts for children of this age band."),
         ] = None,
     ) -> list[InformationOut]:
         """What families should know before a visit, as the facility wrote it: the texts for
-        everyone in `lang`, followed by those for `age_band` if given. Public; an empty list
-        when the facility has written nothing in that language."""
-        if await queries.get_facility(db_session, facility_id) is None:
-            raise _facility_not_found(facility_id)
+        everyone in the request's language (`?lang=`, else `Accept-Language`), followed by those
+        for `age_band` if given. Public; an empty list when the facility has written nothing in
+        that language."""
+        await queries.facility_or_404(db_session, facility_id, active_only=True)
         items = await queries.public_information(
-            db_session, facility_id, lang.value, age_band.value if age_band else None
+            db_session, facility_id, language, age_band.value if age_band else None
         )
         return [information_out(i) for i in items]

@@ -525,7 +525,8 @@ class StaffFacilityController(Controller):
         children), whether a child comes, support needs and review flags. For every member of
         staff of the facility.
 
-        With `format=csv` the same as a CSV download (UTF-8, one row per visit): line breaks
+        With `format=csv` the same as a CSV download (UTF-8, one row per visit; headings,
+        states, visit types and yes/no in the request's language): line breaks
         and control characters in stored texts are flattened, and a cell that would start a
         spreadsheet formula is prefixed with `'`."""
         wrong = date_problems(date=day)
@@ -534,7 +535,7 @@ class StaffFacilityController(Controller):
         sheet = await reports.day_sheet(db_session, staff, facility_id, day, language)
         if output == "csv":
             download: Response[Any] = Response(
-                reports.day_sheet_csv(sheet),
+                reports.day_sheet_csv(sheet, language),
                 media_type=CSV_MEDIA_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"'},
             )

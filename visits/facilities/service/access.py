@@ -7,4 +7,3 @@ from visits.enums import StaffRole
 
 READ_ROLES = ALL_ROLES
 MANAGE_ROLES = frozenset({StaffRole.VISITS_MANAGER})
-ADMIN_ONLY = frozenset({StaffRole.ADMIN})

@@ -9,14 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.audit import record
-from visits.db.models import Closure, Room, Slot
+from visits.db.models import Closure, Slot
 from visits.enums import SlotStatus
 from visits.errors import NotFound
 from visits.facilities import queries
 from visits.facilities.schemas.staff import ClosureIn, ClosureOut, FlaggedVisit
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
-from visits.facilities.service.facilities import get_facility
 from visits.facilities.service.review import flag
+from visits.rules.review import CLOSURE, staff_reason
 from visits.validation import field_error, invalid_body
 
 
@@ -25,8 +25,7 @@ async def _check_room(
 ) -> None:
     if room_id is None:
         return
-    found = await session.get(Room, room_id)
-    if found is None or found.facility_id != facility_id:
+    if await queries.room_in(session, facility_id, room_id) is None:
         raise invalid_body([field_error("room_id", "no such room at this facility")])
 
 
@@ -35,7 +34,7 @@ async def preview(
 ) -> list[FlaggedVisit]:
     """The booked visits a closure would flag, before it is saved."""
     staff.role_for(facility_id, READ_ROLES)
-    await get_facility(session, facility_id)
+    await queries.facility_or_404(session, facility_id)
     await _check_room(session, facility_id, data.room_id)
     slots = await queries.slots_between(
         session, facility_id, data.room_id, data.starts_on, data.ends_on
@@ -54,7 +53,7 @@ async def create_closure(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: ClosureIn
 ) -> ClosureOut:
     role = staff.role_for(facility_id, MANAGE_ROLES)
-    await get_facility(session, facility_id)
+    await queries.facility_or_404(session, facility_id)
     await _check_room(session, facility_id, data.room_id)
     closure = Closure(
         facility_id=facility_id,
@@ -76,7 +75,7 @@ async def create_closure(
                 closure.id,
             )
     visits = await queries.active_visits(session, [s.id for s in slots])
-    flag(visits, f"Closure: {data.reason}")
+    flag(visits, staff_reason(CLOSURE, data.reason))
     flagged = [
         FlaggedVisit(v.id, v.reference, v.starts_at, _room_of(slots, v.slot_id)) for v in visits
     ]
@@ -140,5 +139,5 @@ async def list_closures(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[Closure], int]:
     staff.role_for(facility_id, READ_ROLES)
-    await get_facility(session, facility_id)
+    await queries.facility_or_404(session, facility_id)
     return await queries.list_closures(session, facility_id, limit=limit, offset=offset)

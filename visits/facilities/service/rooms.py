@@ -12,10 +12,10 @@ from visits.accounts.principals import StaffPrincipal
 from visits.audit import record
 from visits.db.models import Room
 from visits.errors import Conflict, NotFound
+from visits.facilities import queries
 from visits.facilities.schemas.staff import RoomIn, RoomUpdateIn
 from visits.facilities.service.access import MANAGE_ROLES
 from visits.facilities.service.changes import apply_changes, unique
-from visits.facilities.service.facilities import get_facility
 
 
 def _room_exists(name: str) -> Conflict:
@@ -34,7 +34,7 @@ async def create_room(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: RoomIn
 ) -> Room:
     role = staff.role_for(facility_id, MANAGE_ROLES)
-    await get_facility(session, facility_id)
+    await queries.facility_or_404(session, facility_id)
     if await session.scalar(
         sa.select(Room.id).where(Room.facility_id == facility_id, Room.name == data.name)
     ):

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
 from visits.audit import record
+from visits.facilities import queries
 from visits.facilities.schemas.rule_parameters import RuleParametersIn, RuleParametersOut
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
-from visits.facilities.service.facilities import get_facility
 from visits.rules.profiles import available_profiles, validate_overrides
 from visits.validation import field_error, invalid_body
 
@@ -38,7 +38,7 @@ async def get_parameters(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID
 ) -> RuleParametersOut:
     staff.role_for(facility_id, READ_ROLES)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     return RuleParametersOut(
         profile=facility.rule_profile,
         available_profiles=available_profiles(),
@@ -52,7 +52,7 @@ async def set_parameters(
 ) -> RuleParametersOut:
     """Replace the overrides (and optionally the profile); every problem is listed at once."""
     role = staff.role_for(facility_id, MANAGE_ROLES)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     profile = data.profile or facility.rule_profile
     problems = []
     if profile not in available_profiles():

@@ -26,7 +26,6 @@ from visits.facilities.schemas.staff import (
 )
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
 from visits.facilities.service.changes import apply_changes
-from visits.facilities.service.facilities import get_facility
 from visits.facilities.service.review import flag
 from visits.facilities.slot_generation import (
     Occurrence,
@@ -34,6 +33,8 @@ from visits.facilities.slot_generation import (
     occurrences,
     slot_capacity,
 )
+from visits.i18n import N_
+from visits.rules.review import TEMPLATE_CAPACITY, TEMPLATE_CHANGED, staff_reason
 from visits.validation import field_error, invalid_body
 
 OVERLAP_LOOKAHEAD = timedelta(days=366)
@@ -51,6 +52,18 @@ def _occurrences(t: SlotTemplate, first: date, last: date, zone: ZoneInfo) -> li
         last=last,
         zone=zone,
     )
+
+
+def _overlap_error(template_id: uuid.UUID, day: date) -> dict[str, object]:
+    """A ``start_time`` error that clients read by its fields, never by its words: ``code`` is
+    ``"overlap"``, ``day`` the first local date (ISO) the templates clash, ``template_id`` the
+    other template. ``detail`` is for people reading the document, in their language."""
+    detail = N_("overlaps template %(template_id)s in the same room (first on %(day)s)")
+    return field_error("start_time", detail, template_id=template_id, day=day.isoformat()) | {
+        "code": "overlap",
+        "day": day.isoformat(),
+        "template_id": str(template_id),
+    }
 
 
 async def _overlaps(
@@ -84,19 +97,13 @@ async def _overlaps(
             None,
         )
         if clash is not None:
-            problems.append(
-                field_error(
-                    "start_time",
-                    f"overlaps template {other.id} in the same room "
-                    f"(first on {clash.local_date.isoformat()})",
-                )
-            )
+            problems.append(_overlap_error(other.id, clash.local_date))
     return problems
 
 
 async def _room_in_facility(session: AsyncSession, room_id: uuid.UUID, facility: Facility) -> Room:
-    room = await session.get(Room, room_id)
-    if room is None or room.facility_id != facility.id:
+    room = await queries.room_in(session, facility.id, room_id)
+    if room is None:
         raise invalid_body([field_error("room_id", "no such room at this facility")])
     return room
 
@@ -114,7 +121,7 @@ async def create_template(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, data: TemplateIn
 ) -> SlotTemplate:
     role = staff.role_for(facility_id, MANAGE_ROLES)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     await _room_in_facility(session, data.room_id, facility)
     template = SlotTemplate(facility_id=facility.id, **msgspec.structs.asdict(data))
     template.id = uuid.uuid4()
@@ -147,7 +154,7 @@ async def publish_slots(
     """Create the missing slots of every active template from today for ``days`` local days
     (idempotent), audited."""
     role = staff.role_for(facility_id, MANAGE_ROLES)
-    facility = await get_facility(session, facility_id)
+    facility = await queries.facility_or_404(session, facility_id)
     first = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
     last = first + timedelta(days=days - 1)
     created = await generate_slots(session, facility, first, last)
@@ -174,7 +181,7 @@ async def list_templates(
     session: AsyncSession, staff: StaffPrincipal, facility_id: uuid.UUID, *, limit: int, offset: int
 ) -> tuple[list[SlotTemplate], int]:
     staff.role_for(facility_id, READ_ROLES)
-    await get_facility(session, facility_id)
+    await queries.facility_or_404(session, facility_id)
     return await queries.list_templates(session, facility_id, limit=limit, offset=offset)
 
 
@@ -184,8 +191,9 @@ async def _follow_template(
     """Make future slots match the changed template.
 
     A slot the template still produces (same start and end) is updated in place; one it no
-    longer produces is deleted when unbooked, or closed to new bookings with its visits flagged
-    for review when booked. A booked slot whose new capacity would be below its bookings keeps
+    longer produces is deleted when no visit ever used it, closed when only past bookings
+    (cancelled, lapsed holds) point at it, or closed with its visits flagged for review when
+    booked. A booked slot whose new capacity would be below its bookings keeps
     its capacity and is flagged too. Returns (slots removed, visits flagged).
     """
     future = list(
@@ -205,10 +213,11 @@ async def _follow_template(
             for o in _occurrences(template, min(s.local_date for s in future), last, zone)
         }
     visits = await queries.active_visits(session, [s.id for s in future])
+    with_history = await queries.slots_with_visits(session, [s.id for s in future])
     by_slot: dict[uuid.UUID, list[Visit]] = {}
     for visit in visits:
         by_slot.setdefault(visit.slot_id, []).append(visit)
-    reason = f"Slot template changed: {reason_text}"
+    reason = staff_reason(TEMPLATE_CHANGED, reason_text)
     tables, seats, children = slot_capacity(template, room)
     removed, flagged = 0, list[uuid.UUID]()
     for slot in future:
@@ -232,12 +241,15 @@ async def _follow_template(
                     children,
                 )
             else:
-                flag(booked, f"{reason} (capacity below bookings)")
+                flag(booked, staff_reason(TEMPLATE_CAPACITY, reason_text))
                 flagged += [v.id for v in booked]
         elif booked:
-            slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason, None
+            slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason_text, None
             flag(booked, reason)
             flagged += [v.id for v in booked]
+        elif slot.id in with_history:  # a cancelled or lapsed visit still points at it
+            slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason_text, None
+            removed += 1
         else:
             await session.delete(slot)
             removed += 1
@@ -256,7 +268,7 @@ async def update_template(
     closed to new bookings and their visits flagged for review with the reason."""
     template = await get_template(session, template_id)
     role = staff.role_for(template.facility_id, MANAGE_ROLES)
-    facility = await get_facility(session, template.facility_id)
+    facility = await queries.facility_or_404(session, template.facility_id)
     zone = ZoneInfo(facility.timezone)
     changes = apply_changes(template, data, skip=frozenset({"reason"}))
     if template.valid_to is not None and template.valid_to < template.valid_from:

@@ -54,12 +54,3 @@ def explain(
         for r in results
     ]
     return sorted(explained, key=lambda e: (order[e.state], e.rule_id))
-
-
-def deciding_role(results: Iterable[RuleResult], roles: Sequence[StaffRole]) -> StaffRole | None:
-    """A role of the viewer that may settle every review result, if any."""
-    reviews = [r for r in results if r.needs_review]
-    for role in roles:
-        if all(may_override(r, role) for r in reviews):
-            return role
-    return None

@@ -6,18 +6,14 @@ from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from litestar import Request, Response, get, post
 
-from visits.accounts import tokens
-from visits.accounts.service.sign_in import staff_sign_in
-from visits.audit import Actor, record
+from visits.accounts.service.sign_in import sign_out, staff_sign_in
 from visits.booking import queries as visit_queries
 from visits.db.base import utcnow
-from visits.db.models import Facility
 from visits.dependencies import AppSettings, DbSession, client_address
-from visits.enums import ActorType, Channel
 from visits.errors import TooManyRequests, Unauthenticated
+from visits.facilities import queries as facility_queries
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import read_form
 from visits.web.console.session import (
@@ -34,11 +30,9 @@ class ConsoleHomeController(ConsoleController):
 
     @get("/")
     async def home(self, staff_page: ConsolePage, db_session: DbSession) -> Response[Any]:
-        staff = staff_page.principal_staff
-        statement = sa.select(Facility).order_by(Facility.name, Facility.id)
-        if not staff.is_admin:
-            statement = statement.where(Facility.id.in_(staff.facility_ids()))
-        facilities = list(await db_session.scalars(statement))
+        facilities = await facility_queries.facilities_of_staff(
+            db_session, staff_page.principal_staff
+        )
         if len(facilities) == 1:
             return see_other(f"/staff/facilities/{facilities[0].id}")
         return staff_page.render("console/home.html", facilities=facilities)
@@ -92,14 +86,7 @@ class ConsoleHomeController(ConsoleController):
     ) -> Response[Any]:
         staff = public_staff_page.staff
         if staff is not None:
-            await tokens.revoke(db_session, staff.token_id)
-            record(
-                db_session,
-                Actor(ActorType.STAFF, str(staff.staff_id), None, Channel.ONLINE),
-                "sign_out",
-                "staff_member",
-                staff.staff_id,
-            )
+            await sign_out(db_session, staff.token_id, staff_id=staff.staff_id)
         cookie = cleared_staff_session_cookie(is_secure(request, settings))
         return see_other("/staff/sign-in", done="signed_out", cookies=[cookie])
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from babel.dates import get_day_names
+from babel.dates import format_date, get_day_names
 
 from visits.enums import StaffRole
 from visits.i18n import N_
+from visits.rules.catalogue import RuleId
 from visits.web.labels import GENERIC_PROBLEM, Gettext
 
 ROLES = {
@@ -82,6 +84,13 @@ FIELD_ERRORS = {
     "household": N_("Please enter the household's e-mail address or mobile number."),
     "support_needs": N_("Support needs can be at most 1000 characters."),
 }
+# The heading of each group on the alerts page, in the order the page shows them.
+ALERT_TITLES = {
+    RuleId.CF_14: N_("No first visit within 7 days of the parent's admission (CF-14)"),
+    RuleId.CF_15: N_("No visit for 28 days (CF-15)"),
+    RuleId.CF_23: N_("Only video contact (CF-23)"),
+    RuleId.CF_09: N_("Capacity below the statutory minimum (CF-09)"),
+}
 OVERLAP_MESSAGE = N_("This overlaps another template in the same room (first on %(day)s).")
 
 
@@ -96,6 +105,10 @@ class ConsoleLabels:
         text = ROLES.get(key)
         return self._(text) if text else str(key)
 
+    def alert_title(self, rule: RuleId) -> str:
+        text = ALERT_TITLES.get(rule)
+        return self._(text) if text else str(rule)
+
     def weekday(self, number: int) -> str:
         """The name of weekday ``number`` (0 is Monday, as ``date.weekday()`` counts)."""
         return str(get_day_names("wide", locale=self.language)[number])
@@ -109,14 +122,14 @@ def done_message(key: str | None, gettext: Gettext) -> str | None:
     return gettext(text) if text else None
 
 
-def field_messages(errors: list[dict[str, Any]], gettext: Gettext) -> dict[str, str]:
-    """One sentence per form field; an overlap names the first day it happens."""
+def field_messages(errors: list[dict[str, Any]], gettext: Gettext, language: str) -> dict[str, str]:
+    """One sentence per form field; an overlap (its ``code``) names the first day it happens,
+    written in ``language``."""
     result: dict[str, str] = {}
     for error in errors:
         name = str(error.get("name", ""))
-        detail = str(error.get("detail", ""))
-        if name == "start_time" and detail.startswith("overlaps"):
-            day = detail.rsplit("first on ", 1)[-1].rstrip(")")
+        if error.get("code") == "overlap" and error.get("day"):
+            day = format_date(date.fromisoformat(str(error["day"])), "medium", locale=language)
             result[name] = gettext(OVERLAP_MESSAGE) % {"day": day}
         elif name not in result:
             result[name] = gettext(FIELD_ERRORS.get(name, GENERIC_PROBLEM))

@@ -25,7 +25,7 @@ from visits.facilities import queries as facility_queries
 from visits.facilities.schemas.staff import ClosureIn, RoomIn, RoomUpdateIn, TemplateIn
 from visits.facilities.service import closures, templates
 from visits.facilities.service.access import MANAGE_ROLES
-from visits.facilities.service.rooms import create_room, get_room, update_room
+from visits.facilities.service.rooms import create_room, update_room
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import FormValues, read_form
@@ -70,13 +70,6 @@ async def _rooms(session: DbSession, facility_id: uuid.UUID) -> list[Room]:
     return rooms
 
 
-async def _room_of(session: DbSession, facility_id: uuid.UUID, room_id: uuid.UUID) -> Room:
-    room = await get_room(session, room_id)
-    if room.facility_id != facility_id:
-        raise NotFound("room-not-found", "There is no such room.")
-    return room
-
-
 class ConsolePlanningController(ConsoleController):
     path = "/staff/facilities/{facility_id:uuid}"
 
@@ -111,10 +104,10 @@ class ConsolePlanningController(ConsoleController):
             body = parse_body(RoomIn, _room_body(form), strict=False)
             await create_room(db_session, page.principal_staff, facility_id, body)
         except Unprocessable as invalid:
-            errors = field_messages(invalid.errors, page._)
+            errors = field_messages(invalid.errors, page._, page.language)
             return await self._rooms_page(page, db_session, status=422, form=form, errors=errors)
         except Conflict:  # a room of this name exists
-            errors = field_messages([{"name": "name"}], page._)
+            errors = field_messages([{"name": "name"}], page._, page.language)
             return await self._rooms_page(page, db_session, status=422, form=form, errors=errors)
         return see_other(f"/staff/facilities/{facility_id}/rooms", done="room_added")
 
@@ -122,7 +115,8 @@ class ConsolePlanningController(ConsoleController):
     async def room(
         self, facility_page: ConsolePage, db_session: DbSession, room_id: FromPath[uuid.UUID]
     ) -> Response[Any]:
-        room = await _room_of(db_session, facility_page.current_facility.id, room_id)
+        facility_id = facility_page.current_facility.id
+        room = await facility_queries.room_at(db_session, facility_id, room_id)
         return facility_page.render(
             "console/room.html",
             room=room,
@@ -143,7 +137,7 @@ class ConsolePlanningController(ConsoleController):
         page = facility_page
         page.require(MANAGE_ROLES)
         facility_id = page.current_facility.id
-        room = await _room_of(db_session, facility_id, room_id)
+        room = await facility_queries.room_at(db_session, facility_id, room_id)
         form = await read_form(request)
         try:
             body = parse_body(RoomUpdateIn, _room_body(form), strict=False)
@@ -154,7 +148,7 @@ class ConsolePlanningController(ConsoleController):
                 status=422,
                 room=room,
                 form=form,
-                errors=field_messages(invalid.errors, page._),
+                errors=field_messages(invalid.errors, page._, page.language),
                 features=list(RoomFeature),
                 age_bands=list(AgeBand),
             )
@@ -223,7 +217,7 @@ class ConsolePlanningController(ConsoleController):
                 db_session,
                 status=422,
                 form=form,
-                errors=field_messages(refusal.errors, page._),
+                errors=field_messages(refusal.errors, page._, page.language),
             )
         zone = ZoneInfo(facility.timezone)
         existing, _ = await facility_queries.list_templates(
@@ -237,7 +231,7 @@ class ConsolePlanningController(ConsoleController):
             status=422 if overlaps else 200,
             form=form,
             preview=preview,
-            errors=field_messages(overlaps, page._),
+            errors=field_messages(overlaps, page._, page.language),
         )
 
     @post("/slots/publish")
@@ -309,7 +303,7 @@ class ConsolePlanningController(ConsoleController):
                 db_session,
                 status=422,
                 form=form,
-                errors=field_messages(invalid.errors, page._),
+                errors=field_messages(invalid.errors, page._, page.language),
             )
         children = await visit_queries.children_per_visit(db_session, [f.visit_id for f in flagged])
         return await self._closures_page(

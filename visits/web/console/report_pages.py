@@ -14,12 +14,12 @@ from visits.db.base import utcnow
 from visits.dependencies import DbSession
 from visits.facilities import reports
 from visits.people import alerts as facility_alerts
-from visits.rules.catalogue import RuleId
 from visits.web.console.base import ConsoleController
 from visits.web.console.charts import Bar, bar_chart
+from visits.web.console.labels import ALERT_TITLES
 from visits.web.console.session import ConsolePage, StaffPage
 
-ALERT_ORDER = (RuleId.CF_14, RuleId.CF_15, RuleId.CF_23, RuleId.CF_09)
+ALERT_ORDER = tuple(ALERT_TITLES)  # the alerts page's groups, in this order
 
 
 def _percent(share: float) -> str:
@@ -64,7 +64,7 @@ class ConsoleReportsController(ConsoleController):
             db_session, facility_page.principal_staff, facility_id, day, facility_page.language
         )
         return Response(
-            reports.day_sheet_csv(sheet),
+            reports.day_sheet_csv(sheet, facility_page.language),
             media_type="text/csv",
             headers={
                 "Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"',

@@ -29,7 +29,8 @@ from visits.db.base import utcnow
 from visits.db.models import Facility
 from visits.dependencies import AppSettings, DbSession
 from visits.enums import StaffRole, TokenKind
-from visits.errors import NotFound, Unauthenticated
+from visits.errors import Unauthenticated
+from visits.facilities import queries as facility_queries
 from visits.facilities.service.access import MANAGE_ROLES
 from visits.web.console import labels as console_labels
 from visits.web.pages import Page, page_language
@@ -115,9 +116,7 @@ class StaffPage(Page):
     async def open_facility(self, session: AsyncSession, facility_id: uuid.UUID) -> Facility:
         """The facility, if this person works there (any role); else a 403 page."""
         self.principal_staff.role_for(facility_id, ALL_ROLES)
-        facility = await session.get(Facility, facility_id)
-        if facility is None:
-            raise NotFound("facility-not-found", "There is no such facility.")
+        facility = await facility_queries.facility_or_404(session, facility_id)
         self.facility = facility
         return facility
 

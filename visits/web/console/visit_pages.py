@@ -8,12 +8,9 @@ same notice) and e-mails the invite or cancellation once the decision is committ
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Request, Response, get, post
 from litestar.di import Provide
 from litestar.params import FromPath, QueryParameter
@@ -23,23 +20,22 @@ from visits.accounts.access import ForStaff, visit_for
 from visits.accounts.principals import ALL_ROLES
 from visits.booking import queries as visit_queries
 from visits.booking import service, staff_actions
-from visits.booking.dependencies import CallersVisit, caller_in_role
+from visits.booking.dependencies import CallersVisit, staff_caller
 from visits.booking.facts import Verdict, judge, load_visitors
-from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES
+from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES, reviews_of, settling_role
 from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
-from visits.db.base import utcnow
 from visits.db.models import Household, Prisoner, Room, Slot, Visit, Visitor
-from visits.db.transaction import rollback
 from visits.dependencies import AppSettings, DbSession
-from visits.enums import BookableBy, Channel, SlotStatus, StaffRole, VisitStatus
+from visits.enums import BookableBy, Channel, StaffRole, VisitStatus
 from visits.errors import Conflict, Refused, Unprocessable
+from visits.facilities import queries as facility_queries
 from visits.pagination import Limit, Offset
 from visits.people import queries as people_queries
 from visits.rules.model import RuleResult
 from visits.rules.review import shown_reason
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
-from visits.web.console.explain import deciding_role, explain
+from visits.web.console.explain import explain
 from visits.web.console.forms import FormValues, read_form
 from visits.web.console.labels import field_messages
 from visits.web.console.session import ConsolePage, StaffPage
@@ -128,7 +124,7 @@ class ConsoleVisitsController(ConsoleController):
         room = await session.get(Room, slot.room_id) if slot else None
         household = await session.get(Household, visit.household_id) if visit.household_id else None
         prisoner = await session.get(Prisoner, visit.prisoner_id)
-        reviewer = deciding_role(results, [r for r in roles if r in REVIEW_ROLES])
+        reviewer = settling_role(reviews_of(visit), [r for r in roles if r in REVIEW_ROLES])
         explained = explain(results, roles, page.language)
         done_overrides = {o.rule_id: o for o in await visit_queries.overrides_of(session, visit.id)}
         can = page.permissions()
@@ -181,18 +177,16 @@ class ConsoleVisitsController(ConsoleController):
         try:
             body = parse_body(DecisionIn, form.present("decision", "reason"), strict=False)
         except Unprocessable as invalid:
-            errors = field_messages(invalid.errors, page._)
+            errors = field_messages(invalid.errors, page._, page.language)
             return await self._visit_page(
                 page, db_session, visit, status=422, errors=errors, form=form
             )
+        staff, language = page.principal_staff, page.language
         if body.decision == "cancel":
-            role = page.require(BOOKING_ROLES)
-        elif body.decision == "approve":
-            reviewers = [r for r in _roles(page) if r in REVIEW_ROLES]
-            role = deciding_role(_results(visit), reviewers) or page.require(REVIEW_ROLES)
-        else:
-            role = page.require(REVIEW_ROLES)
-        caller = caller_in_role(page.principal_staff, role, page.language)
+            caller = staff_caller(staff, visit.facility_id, BOOKING_ROLES, language)
+        else:  # approving needs a role that may settle the visit's review results
+            settles = reviews_of(visit) if body.decision == "approve" else []
+            caller = staff_caller(staff, visit.facility_id, REVIEW_ROLES, language, settles)
         try:
             if body.decision == "cancel":
                 await service.cancel(
@@ -237,7 +231,8 @@ class ConsoleVisitsController(ConsoleController):
                 language=page.language,
             )
         except (Conflict, Unprocessable) as problem:
-            errors = field_messages(problem.errors, page._) or {"rule_id": page.problem(problem)}
+            errors = field_messages(problem.errors, page._, page.language)
+            errors = errors or {"rule_id": page.problem(problem)}
             return await self._visit_page(
                 page, db_session, visit, status=422, errors=errors, form=form
             )
@@ -274,27 +269,14 @@ class ConsoleVisitsController(ConsoleController):
                 session, household.id, facility_id=facility.id
             )
             prisoners = [v.prisoner for v in visitable]
-        zone = ZoneInfo(facility.timezone)
-        now = utcnow()
-        slots = (
-            await session.execute(
-                sa.select(Slot, Room.name)
-                .join(Room, Room.id == Slot.room_id)
-                .where(
-                    Slot.facility_id == facility.id,
-                    Slot.status == SlotStatus.OPEN,
-                    Slot.starts_at > now,
-                    Slot.starts_at < now + timedelta(weeks=BOOKING_WEEKS),
-                )
-                .order_by(Slot.starts_at, Room.name)
-                .limit(SLOT_CHOICES)
-            )
-        ).all()
+        slots = await facility_queries.open_slots_ahead(
+            session, facility.id, weeks=BOOKING_WEEKS, limit=SLOT_CHOICES
+        )
         slot_options = [
             (
                 str(slot.id),
                 f"{page.datetime(slot.starts_at, facility.timezone)}\u2013"
-                f"{slot.ends_at.astimezone(zone):%H:%M} · {room_name} · "
+                f"{page.time(slot.ends_at, facility.timezone)} · {room_name} · "
                 + page.ngettext(
                     "%(num)d table free",
                     "%(num)d tables free",
@@ -343,7 +325,7 @@ class ConsoleVisitsController(ConsoleController):
         """ "Check" shows every rule as the family would see it; "Book" books (with the
         overrides ticked, each needing the role the rule names)."""
         page = facility_page
-        role = page.require(BOOKING_ROLES)
+        page.require(BOOKING_ROLES)
         form = await read_form(request)
         lookup = form.get("lookup")
         raw: dict[str, Any] = form.present("household_id", "prisoner_id", "slot_id", "channel")
@@ -358,7 +340,7 @@ class ConsoleVisitsController(ConsoleController):
         try:
             booking = parse_body(StaffBookIn, raw, strict=False)
         except Unprocessable as invalid:
-            errors = field_messages(invalid.errors, page._)
+            errors = field_messages(invalid.errors, page._, page.language)
             if any(e.get("name") == "overrides" for e in invalid.errors):
                 errors["override_reason"] = page._("Please give a reason of at least 3 characters.")
             return await self._booking_page(
@@ -382,20 +364,24 @@ class ConsoleVisitsController(ConsoleController):
                 outcome=verdict.decision.outcome.value,
             )
         try:
-            visit = await staff_actions.book_for_household(
-                db_session,
-                caller_in_role(page.principal_staff, role, page.language),
-                household_id=booking.household_id,
-                prisoner_id=booking.prisoner_id,
-                slot_id=booking.slot_id,
-                visitor_ids=booking.visitor_ids,
-                support_needs=booking.support_needs,
-                channel=Channel(booking.channel),
-                overrides=[(o.rule_id, o.reason) for o in booking.overrides],
-                settings=settings,
-            )
+            # A savepoint: a refused attempt's hold is undone, so the rules are judged again
+            # on what is stored (the error page then rolls the request back as a whole).
+            async with db_session.begin_nested():
+                visit = await staff_actions.book_for_household(
+                    db_session,
+                    staff_caller(
+                        page.principal_staff, page.current_facility.id, BOOKING_ROLES, page.language
+                    ),
+                    household_id=booking.household_id,
+                    prisoner_id=booking.prisoner_id,
+                    slot_id=booking.slot_id,
+                    visitor_ids=booking.visitor_ids,
+                    support_needs=booking.support_needs,
+                    channel=Channel(booking.channel),
+                    overrides=[(o.rule_id, o.reason) for o in booking.overrides],
+                    settings=settings,
+                )
         except Refused as refusal:
-            await rollback(db_session)  # judge again without the refused booking's hold
             verdict = await _staff_verdict(db_session, booking)
             return await self._booking_page(
                 page,
