@@ -612,18 +612,7 @@ class StaffVisitController(Controller):
             raise NotFound("household-not-found", "There is no such household.")
 
         async def operation() -> tuple[int, Any]:
-            visit = await staff_actions.book_for_household(
-                db_session,
-                caller,
-                household_id=body.household_id,
-                prisoner_id=body.prisoner_id,
-                slot_id=body.slot_id,
-                visitor_ids=body.visitor_ids,
-                support_needs=body.support_needs,
-                channel=Channel(body.channel),
-                overrides=[(o.rule_id, o.reason) for o in body.overrides],
-                settings=settings,
-            )
+            visit = await staff_actions.book_for_household(db_session, caller, body, settings)
             return 201, await _out(db_session, visit, caller, settings)
 
         return await idempotency.run(

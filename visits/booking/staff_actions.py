@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Sequence
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import ALL_ROLES, StaffPrincipal
 from visits.booking import service
 from visits.booking.dependencies import staff_caller
 from visits.booking.roles import results_of
+from visits.booking.schemas import StaffBookIn
 from visits.db.models import Visit
 from visits.enums import Channel
 from visits.settings import Settings
@@ -38,17 +36,7 @@ async def override_rule(
 
 
 async def book_for_household(
-    session: AsyncSession,
-    caller: service.Caller,
-    *,
-    household_id: uuid.UUID,
-    prisoner_id: uuid.UUID,
-    slot_id: uuid.UUID,
-    visitor_ids: Sequence[uuid.UUID],
-    support_needs: str | None,
-    channel: Channel,
-    overrides: Sequence[tuple[str, str]],
-    settings: Settings,
+    session: AsyncSession, caller: service.Caller, booking: StaffBookIn, settings: Settings
 ) -> Visit:
     """Hold and confirm in one step (a phone booking): confirmed, or a request for review.
 
@@ -58,14 +46,14 @@ async def book_for_household(
     visit, _ = await service.hold(
         session,
         caller,
-        household_id=household_id,
-        prisoner_id=prisoner_id,
-        slot_id=slot_id,
-        visitor_ids=visitor_ids,
-        support_needs=support_needs,
+        household_id=booking.household_id,
+        prisoner_id=booking.prisoner_id,
+        slot_id=booking.slot_id,
+        visitor_ids=booking.visitor_ids,
+        support_needs=booking.support_needs,
         hold_minutes=settings.hold_minutes,
-        channel=channel,
-        overrides=overrides,
+        channel=Channel(booking.channel),
+        overrides=[(o.rule_id, o.reason) for o in booking.overrides],
     )
     visit, _ = await service.confirm(session, caller, visit, settings=settings)
     return visit

@@ -26,7 +26,7 @@ from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES, reviews_of, settli
 from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
 from visits.db.models import Household, Prisoner, Room, Slot, Visit, Visitor
 from visits.dependencies import AppSettings, DbSession
-from visits.enums import BookableBy, Channel, StaffRole, VisitStatus
+from visits.enums import BookableBy, StaffRole, VisitStatus
 from visits.errors import Conflict, Refused, Unprocessable
 from visits.facilities import queries as facility_queries
 from visits.pagination import Limit, Offset
@@ -372,14 +372,8 @@ class ConsoleVisitsController(ConsoleController):
                     staff_caller(
                         page.principal_staff, page.current_facility.id, BOOKING_ROLES, page.language
                     ),
-                    household_id=booking.household_id,
-                    prisoner_id=booking.prisoner_id,
-                    slot_id=booking.slot_id,
-                    visitor_ids=booking.visitor_ids,
-                    support_needs=booking.support_needs,
-                    channel=Channel(booking.channel),
-                    overrides=[(o.rule_id, o.reason) for o in booking.overrides],
-                    settings=settings,
+                    booking,
+                    settings,
                 )
         except Refused as refusal:
             verdict = await _staff_verdict(db_session, booking)
