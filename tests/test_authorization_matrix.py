@@ -272,7 +272,7 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
     async def fresh_information() -> uuid.UUID:
         item = FacilityInformation(
             facility_id=one,
-            language=Language.EN,
+            language=Language("en"),
             age_band=None,
             topic=f"t{next(numbers)}",
             title="T",

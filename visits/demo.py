@@ -225,7 +225,7 @@ async def seed_demo(
         guardian_name="Anna Beispiel",
         email="anna.beispiel@example.org",
         phone_e164="+4915112345678",
-        language=Language.DE,
+        language=Language("de"),
         sms_consent=True,
     )
     visitors = [
@@ -306,7 +306,7 @@ async def _second_family(session: AsyncSession, facility: Facility, today: date)
         guardian_name="Deniz Kaya",
         email="deniz.kaya@example.org",
         phone_e164="+4915198765432",
-        language=Language.EN,
+        language=Language("en"),
         sms_consent=False,
     )
     mother, son, uncle = (

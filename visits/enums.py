@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from visits.i18n import N_
+from visits.i18n import LANGUAGES, N_
 
 
 class RoomFeature(StrEnum):
@@ -136,9 +136,9 @@ class ReminderState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Language(StrEnum):
-    DE = "de"
-    EN = "en"
+Language = StrEnum("Language", {code.upper(): code for code in LANGUAGES})  # type: ignore[misc]
+"""A language a household, an information text or a reminder is in: one per catalog, so a new
+language needs no code (mypy cannot see members made from data: write ``Language("de")``)."""
 
 
 class ActorType(StrEnum):

@@ -3,9 +3,10 @@
 Texts are written in English in the code, marked for extraction (``N_`` where they are defined,
 or as the message id of a domain error), and translated where they are shown, into the
 language of the reader. The catalogs (``visits/locale/<lang>/LC_MESSAGES/messages.po``) are the
-only place a language's words live: adding a language is adding its catalog and its code to
-``LANGUAGES``. Only the ``.po`` files are kept in the repository; they are compiled in memory on
-first use, so a checkout runs without a build step and no ``.mo`` file can go stale.
+only place a language's words live, and the languages spoken are the catalogs found: adding a
+language is adding its catalog, nothing else. Only the ``.po`` files are kept in the repository;
+they are compiled in memory on first use, so a checkout runs without a build step and no ``.mo``
+file can go stale.
 
 After changing texts, ``make messages`` extracts every marked text and updates the catalogs
 (``python -m visits.i18n``); a test fails while a catalog lacks a text or German leaves one
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -30,9 +33,12 @@ from litestar import Request
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
-LANGUAGES: dict[str, str] = {"de": "Deutsch", "en": "English"}
-"""Every language the service speaks, with its own name (what a language link shows); the
-languages a household may choose (``enums.Language``) are the same, a test checks it."""
+LANGUAGES: dict[str, str] = {
+    path.parent.parent.name: Locale.parse(path.parent.parent.name).get_display_name() or ""
+    for path in sorted(LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+}
+"""Every language the service speaks (one per catalog), with its own name (what a language
+link shows); the languages a household may choose (``enums.Language``) are these."""
 DEFAULT_LANGUAGE = "de"
 """The language when nothing else decides: the facilities are German prisons."""
 
@@ -40,6 +46,22 @@ DEFAULT_LANGUAGE = "de"
 def N_(message: str) -> str:
     """Mark a message for extraction; it is translated where it is shown."""
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A text with its placeholder values, kept until the reader's language is known: ``id`` is
+    the English message id (extracted like ``N_``), ``params`` fill its ``%(name)s``."""
+
+    id: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        """The English text (for logs and operators' messages)."""
+        return self.id % dict(self.params) if self.params else self.id
+
+    def translated(self, language: str) -> str:
+        return translate(language, self.id, **self.params)
 
 
 @functools.cache
@@ -113,10 +135,11 @@ EXTRACTION_KEYWORDS: Mapping[str, Any] = {
     **DEFAULT_KEYWORDS,
     "translate": (2,),
     "translate_plural": (2, 3),
+    "Message": (1,),
     **{name: (2,) for name in _DOMAIN_ERRORS.split()},  # DomainError(slug, detail, ...)
 }
-"""Where texts to translate are written: ``N_``/gettext calls, ``translate`` and
-``translate_plural``, and the detail of every domain error."""
+"""Where texts to translate are written: ``N_``/gettext calls, ``Message``, ``translate``
+and ``translate_plural``, and the detail of every domain error."""
 
 
 def _extract() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -15,7 +16,7 @@ import msgspec
 import phonenumbers
 
 from visits.errors import Unprocessable
-from visits.i18n import N_
+from visits.i18n import N_, Message
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -29,13 +30,18 @@ def invalid_body(errors: list[dict[str, Any]]) -> Unprocessable:
     )
 
 
-def field_error(name: str, detail: str, **params: Any) -> dict[str, Any]:
-    """A body field's problem; ``detail`` is a message id (``%(name)s`` placeholders filled from
-    ``params`` when the problem document is written in the reader's language) or a library's
-    message, shown as it is."""
-    item: dict[str, Any] = {"name": name, "in": "body", "detail": detail}
-    if params:
-        item["params"] = params
+FieldProblem = tuple[str, Message]
+"""A field's problem found by a body's ``problems()`` check: (field name, what is wrong)."""
+
+
+def field_error(name: str, detail: Message | str) -> dict[str, Any]:
+    """A body field's problem: a ``Message`` or a message id, translated when the problem
+    document is written in the reader's language, or a library's message, shown as it is."""
+    if isinstance(detail, str):
+        return {"name": name, "in": "body", "detail": detail}
+    item: dict[str, Any] = {"name": name, "in": "body", "detail": detail.id}
+    if detail.params:
+        item["params"] = dict(detail.params)
     return item
 
 
@@ -159,3 +165,48 @@ def is_time_zone(name: str) -> bool:
 @cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+def timezone_problems(name: str | None, field: str = "timezone") -> list[FieldProblem]:
+    if name is None or is_time_zone(name):
+        return []
+    unknown = Message("'%(name)s' is not an IANA time zone such as 'Europe/Berlin'", {"name": name})
+    return [(field, unknown)]
+
+
+def repeated_problems(field: str, values: Sequence[str] | None) -> list[FieldProblem]:
+    if values is not None and len(set(values)) != len(values):
+        return [(field, Message("lists an item more than once"))]
+    return []
+
+
+def line_problems(
+    body: msgspec.Struct, *, multi_line: frozenset[str] = frozenset()
+) -> list[FieldProblem]:
+    """Text fields of ``body`` (other than the ``multi_line`` ones) with a line break. The
+    patterns refuse them, except at the very end: in Python's ``re``, ``$`` also matches before
+    a final newline, so ``"Raum\\n"`` or ``"DE\\n"`` would pass."""
+    return [
+        (field.encode_name, Message("must be one line without control characters"))
+        for field in msgspec.structs.fields(body)
+        if field.name not in multi_line
+        and isinstance(text := getattr(body, field.name), str)
+        and "\n" in text
+    ]
+
+
+def first_per_field(problems: list[FieldProblem]) -> list[FieldProblem]:
+    """One problem per field (the first found): a field is fixed once, whatever else it had."""
+    first: dict[str, Message] = {}
+    for name, detail in problems:
+        first.setdefault(name, detail)
+    return list(first.items())
+
+
+def blank_problems(**texts: str | None) -> list[FieldProblem]:
+    """Texts that consist of spaces only (the length bounds let them through)."""
+    return [
+        (name, Message("must not be blank"))
+        for name, text in texts.items()
+        if text is not None and not text.strip()
+    ]

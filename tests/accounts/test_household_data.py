@@ -86,7 +86,7 @@ async def test_visitor_lifecycle_and_validation(
         json={"given_name": "A", "family_name": "K", "birth_date": future, "relationship": "child"},
     )
     assert not_born.json()["errors"] == [
-        {"name": "birth_date", "in": "body", "detail": "must not be in the future"}
+        {"name": "birth_date", "in": "body", "detail": "darf nicht in der Zukunft liegen"}
     ]
     listed = await client.get("/api/v1/household/visitors", headers=bearer(token))
     assert listed.json()["total"] == 1

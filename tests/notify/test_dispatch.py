@@ -46,7 +46,7 @@ async def due_reminders(db: AsyncSession, visits: int, per_visit: int) -> list[u
             reminder = Reminder(
                 visit_id=visit.id,
                 offset_minutes=offset + 1,
-                language=Language.DE,
+                language=Language("de"),
                 due_at=utcnow() - timedelta(minutes=1),
             )
             db.add(reminder)

@@ -41,7 +41,9 @@ def test_an_override_needs_the_right_role_and_a_reason() -> None:
     results = list(run([child("kid", 8)]).values())
     officer = decide(results, [_override("CF-01", StaffRole.VISITS_OFFICER)])
     assert officer.outcome is Outcome.REFUSED
-    assert officer.override_problems == (("CF-01", "only visits_manager may override this rule"),)
+    [(rule, why)] = officer.override_problems
+    assert (rule, str(why)) == ("CF-01", "only visits_manager may override this rule")
+    assert why.translated("de") == "nur visits_manager darf diese Regel übersteuern"
     no_reason = decide(results, [_override("CF-01", StaffRole.VISITS_MANAGER, reason="  ")])
     assert no_reason.outcome is Outcome.REFUSED
     manager = decide(results, [_override("CF-01", StaffRole.VISITS_MANAGER)])
@@ -65,7 +67,8 @@ def test_a_manager_may_take_an_officers_decision_but_not_a_safeguarding_one() ->
 
 def test_overriding_a_rule_that_passed_is_reported() -> None:
     decision = decide(run(family()).values(), [_override("CF-07", StaffRole.VISITS_MANAGER)])
-    assert decision.override_problems == (("CF-07", "the rule did not fail; nothing to override"),)
+    [(rule, why)] = decision.override_problems
+    assert (rule, str(why)) == ("CF-07", "the rule did not fail; nothing to override")
 
 
 def test_a_safeguarding_leads_decision_clears_the_review() -> None:

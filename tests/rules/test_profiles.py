@@ -203,7 +203,7 @@ def test_every_problem_is_listed_at_once() -> None:
     problems = validate_overrides(BAD)
     assert {name for name, _ in problems} == set(BAD)
     assert len(problems) == len(BAD)
-    messages = dict(problems)
+    messages = {name: str(problem) for name, problem in problems}
     assert messages["no_such_rule"] == "unknown parameter"
     assert "between 0 and 20" in messages["max_children"]
     assert "whole number" in messages["lead_min_age"]  # a bool is not a number
@@ -223,9 +223,14 @@ def test_relations_between_parameters_are_checked_against_the_profile() -> None:
     # Alone, each value is in range; against generic (school ends 15:00), a start at 16:00 is not.
     assert validate_overrides({"school_day_start": "16:00"}) == []
     problems = validate_overrides({"school_day_start": "16:00"}, profile="generic")
-    assert problems == [("school_day_start", "must be before school_day_end (15:00)")]
+    assert [(n, str(p)) for n, p in problems] == [
+        ("school_day_start", "must be before school_day_end (15:00)")
+    ]
     problems = validate_overrides({"school_age_min": 10, "school_age_max": 9})
-    assert problems == [("school_age_max", "must be at least school_age_min (10)")]
+    assert [(n, str(p)) for n, p in problems] == [
+        ("school_age_max", "must be at least school_age_min (10)")
+    ]
+    assert problems[0][1].translated("de") == "muss mindestens school_age_min (10) sein"
     problems = validate_overrides(
         {"min_child_visit_minutes": 150, "programmes.parent_child_group.min_child_age": 16},
         profile="de-nw",

@@ -22,9 +22,10 @@ from visits.enums import (
     VisitStatus,
     VisitType,
 )
+from visits.i18n import Message
 from visits.openapi import schema_name
 from visits.pagination import Page
-from visits.validation import E164_META, EMAIL_META, single_line
+from visits.validation import E164_META, EMAIL_META, FieldProblem, single_line
 
 Name = Annotated[str, single_line(200)]
 ShortName = Annotated[str, single_line(100)]
@@ -49,9 +50,9 @@ class SignUpIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Mobile | None = None
     sms_consent: bool = False
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         if not self.email and not self.phone:
-            return [("email", "give an e-mail address, a mobile number, or both")]
+            return [("email", Message("give an e-mail address, a mobile number, or both"))]
         return []
 
 
@@ -61,9 +62,9 @@ class CodeRequestIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email | None = None
     phone: Mobile | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         if bool(self.email) == bool(self.phone):
-            return [("email", "give either an e-mail address or a mobile number")]
+            return [("email", Message("give either an e-mail address or a mobile number"))]
         return []
 
 
@@ -106,12 +107,15 @@ class GrantIO(msgspec.Struct, forbid_unknown_fields=True):
     facility_id: uuid.UUID | None = None
 
 
-def grant_problems(grants: list[GrantIO], field: str = "grants") -> list[tuple[str, str]]:
+def grant_problems(grants: list[GrantIO], field: str = "grants") -> list[FieldProblem]:
     problems = []
     for index, grant in enumerate(grants):
         if (grant.role == StaffRole.ADMIN) != (grant.facility_id is None):
             problems.append(
-                (f"{field}[{index}]", "admin grants have no facility; every other role needs one")
+                (
+                    f"{field}[{index}]",
+                    Message("admin grants have no facility; every other role needs one"),
+                )
             )
     return problems
 
@@ -125,7 +129,7 @@ class StaffCreateIn(msgspec.Struct, forbid_unknown_fields=True):
     password: Password
     grants: Annotated[list[GrantIO], msgspec.Meta(min_length=1, max_length=MAX_GRANTS)]
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return grant_problems(self.grants)
 
 
@@ -137,7 +141,7 @@ class StaffUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     grants: Grants | None = None
     reason: Reason | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return grant_problems(self.grants or [])
 
 
@@ -183,7 +187,7 @@ class VisitorIn(msgspec.Struct, forbid_unknown_fields=True):
     relationship: Relationship
     is_guardian: bool = False
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return birth_date_problems(self.birth_date)
 
 
@@ -196,16 +200,16 @@ class VisitorUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     relationship: Relationship | None = None
     is_guardian: bool | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return birth_date_problems(self.birth_date) if self.birth_date else []
 
 
-def birth_date_problems(birth_date: date) -> list[tuple[str, str]]:
+def birth_date_problems(birth_date: date) -> list[FieldProblem]:
     today = date.today()  # noqa: DTZ011 - a day's tolerance either way does not matter here
     if birth_date > today:
-        return [("birth_date", "must not be in the future")]
+        return [("birth_date", Message("must not be in the future"))]
     if birth_date.year < today.year - 120:
-        return [("birth_date", "is too far in the past")]
+        return [("birth_date", Message("is too far in the past"))]
     return []
 
 

@@ -15,13 +15,14 @@ from litestar.openapi.spec import Schema
 from litestar.params import KwargDefinition
 
 from visits.enums import Channel, VisitStatus, VisitType
+from visits.i18n import Message
 from visits.openapi import schema_name
 from visits.pagination import Page
 from visits.rules.catalogue import RULES, Kind, RuleId
 from visits.rules.decision import Outcome
 from visits.rules.model import FamilyRuleResult, RuleResult
 from visits.rules.severity import Severity
-from visits.validation import multi_line
+from visits.validation import FieldProblem, blank_problems, multi_line
 
 MAX_PARTY = 12
 # The booking rules staff may set aside for one visit, each by the role the catalogue names.
@@ -80,16 +81,10 @@ RuleParams = Annotated[
 ]
 
 
-def _blank_problems(name: str, value: str | None) -> list[tuple[str, str]]:
-    """A reason of spaces and line breaks says nothing."""
-    if value is not None and not value.strip():
-        return [(name, "must not be blank")]
-    return []
-
-
-def _rule_problems(name: str, rule_id: str) -> list[tuple[str, str]]:
+def _rule_problems(name: str, rule_id: str) -> list[FieldProblem]:
     if rule_id not in OVERRIDABLE_RULES:
-        return [(name, "is not a rule staff may override: " + ", ".join(OVERRIDABLE_RULES))]
+        rules = ", ".join(OVERRIDABLE_RULES)
+        return [(name, Message("is not a rule staff may override: %(rules)s", {"rules": rules}))]
     return []
 
 
@@ -116,8 +111,8 @@ class OverrideIn(msgspec.Struct, forbid_unknown_fields=True):
     rule_id: OverridableRule
     reason: Reason
 
-    def problems(self) -> list[tuple[str, str]]:
-        return _rule_problems("rule_id", self.rule_id) + _blank_problems("reason", self.reason)
+    def problems(self) -> list[FieldProblem]:
+        return _rule_problems("rule_id", self.rule_id) + blank_problems(reason=self.reason)
 
 
 class StaffBookIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -138,16 +133,16 @@ class StaffBookIn(msgspec.Struct, forbid_unknown_fields=True):
         ),
     ] = []
 
-    def problems(self) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
+    def problems(self) -> list[FieldProblem]:
+        found: list[FieldProblem] = []
         seen: set[str] = set()
         for index, override in enumerate(self.overrides):
             name = f"overrides[{index}]"
             if override.rule_id in seen:
-                found.append((f"{name}.rule_id", "names a rule already overridden above"))
+                found.append((f"{name}.rule_id", Message("names a rule already overridden above")))
             seen.add(override.rule_id)
             found += _rule_problems(f"{name}.rule_id", override.rule_id)
-            found += _blank_problems(f"{name}.reason", override.reason)
+            found += blank_problems(**{f"{name}.reason": override.reason})
         return found
 
 
@@ -162,8 +157,8 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
 
     reason: Reason | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
-        return _blank_problems("reason", self.reason)
+    def problems(self) -> list[FieldProblem]:
+        return blank_problems(reason=self.reason)
 
 
 class StaffCancelIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -171,8 +166,8 @@ class StaffCancelIn(msgspec.Struct, forbid_unknown_fields=True):
 
     reason: Reason
 
-    def problems(self) -> list[tuple[str, str]]:
-        return _blank_problems("reason", self.reason)
+    def problems(self) -> list[FieldProblem]:
+        return blank_problems(reason=self.reason)
 
 
 class ReviewDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -181,8 +176,8 @@ class ReviewDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     decision: Literal["approve", "reject"]
     reason: Reason
 
-    def problems(self) -> list[tuple[str, str]]:
-        return _blank_problems("reason", self.reason)
+    def problems(self) -> list[FieldProblem]:
+        return blank_problems(reason=self.reason)
 
 
 class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):

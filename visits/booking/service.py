@@ -108,7 +108,8 @@ def refused(verdict: Verdict, caller: Caller) -> Refused:
     extra: dict[str, Any] = {"rule_results": [_builtins(v) for v in views(failing, caller)]}
     if verdict.decision.override_problems:
         extra["override_problems"] = [
-            {"rule_id": rule, "detail": why} for rule, why in verdict.decision.override_problems
+            {"rule_id": rule, "detail": why.translated(caller.language)}
+            for rule, why in verdict.decision.override_problems
         ]
     return Refused(
         "booking-refused",

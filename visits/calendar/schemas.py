@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 import msgspec
 
 from visits.enums import Language
-from visits.facilities.schemas.staff import line_problems
 from visits.openapi import schema_name
 from visits.pagination import Page
-from visits.validation import single_line
+from visits.validation import FieldProblem, line_problems, single_line
 
 Label = Annotated[
     str,
@@ -27,7 +26,7 @@ Label = Annotated[
 class HouseholdFeedIn(msgspec.Struct, forbid_unknown_fields=True):
     label: Label | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return line_problems(self)
 
 
@@ -39,7 +38,7 @@ class StaffFeedIn(msgspec.Struct, forbid_unknown_fields=True):
     room_id: uuid.UUID | None = None
     language: Language | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return line_problems(self)
 
 

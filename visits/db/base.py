@@ -12,6 +12,8 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from visits.enums import Language
+
 # Stable constraint names, so that migrations can refer to them on every database.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -43,12 +45,27 @@ def enum_type(enum: type[StrEnum], name: str) -> sa.Enum:
     )
 
 
+class LanguageCode(sa.TypeDecorator[Language]):
+    """A language column: its code as VARCHAR without a CHECK constraint, so that a new catalog
+    (a new ``Language``) needs no migration; only languages spoken are written or read."""
+
+    impl = sa.String(8)
+    cache_ok = True
+
+    def process_bind_param(self, value: Language | str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else Language(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> Language | None:
+        return None if value is None else Language(value)
+
+
 class Base(DeclarativeBase):
     """Base of every model; ``metadata`` is what Alembic compares against."""
 
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: dict[Any, Any] = {
         datetime: DateTimeUTC(timezone=True),
+        Language: LanguageCode(),
         uuid.UUID: sa.Uuid(),
         dict[str, Any]: JSONType,
         list[str]: JSONType,

@@ -12,8 +12,10 @@ from litestar.params import KwargDefinition
 
 from visits.accounts.schemas import PrisonNumber, Reason, ShortName
 from visits.enums import ActorType, ApprovalStatus, Channel, CustodyStatus, Relationship
+from visits.i18n import Message
 from visits.openapi import schema_name
 from visits.pagination import Page
+from visits.validation import FieldProblem
 
 # The values of ``changes`` have many shapes (old and new values, lists, nested settings).
 AnyJsonObject = Annotated[
@@ -35,9 +37,9 @@ class PrisonerIn(msgspec.Struct, forbid_unknown_fields=True):
     admission_date: date
     custody_status: CustodyStatus
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         if self.admission_date > date.today():  # noqa: DTZ011 - a date, not an instant
-            return [("admission_date", "must not be in the future")]
+            return [("admission_date", Message("must not be in the future"))]
         return []
 
 
@@ -59,13 +61,13 @@ class DecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[Reason, msgspec.Meta(examples=["Birth certificate seen."])]
     court_permit_until: date | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         problems = []
         if self.status == ApprovalStatus.PENDING:
-            problems.append(("status", "decide with approved or rejected"))
+            problems.append(("status", Message("decide with approved or rejected")))
         today = date.today()  # noqa: DTZ011 - a date, not an instant
         if self.court_permit_until is not None and self.court_permit_until < today:
-            problems.append(("court_permit_until", "must not be in the past"))
+            problems.append(("court_permit_until", Message("must not be in the past")))
         return problems
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 import msgspec
 
 from visits.enums import StaffRole
+from visits.i18n import Message
 from visits.rules.model import RuleResult
 
 
@@ -39,7 +40,7 @@ class Decision(msgspec.Struct, frozen=True, kw_only=True):
     review_by: tuple[str, ...]  # failures routed to staff review without a decision yet
     warnings: tuple[str, ...]  # SOFT failures: shown, never blocking
     overridden: tuple[str, ...]
-    override_problems: tuple[tuple[str, str], ...]  # (rule id, why the override does not count)
+    override_problems: tuple[tuple[str, Message], ...]  # (rule id, why the override fails)
 
 
 def may_override(result: RuleResult, role: StaffRole | None) -> bool:
@@ -56,16 +57,23 @@ def decide(results: Iterable[RuleResult], overrides: Iterable[Override] = ()) ->
     booking to staff; else bookable."""
     failed = {r.rule_id: r for r in results if not r.passed}
     valid: set[str] = set()
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Message]] = []
     for override in overrides:
         target = failed.get(override.rule_id)
         if target is None:
-            problems.append((override.rule_id, "the rule did not fail; nothing to override"))
+            problems.append(
+                (override.rule_id, Message("the rule did not fail; nothing to override"))
+            )
         elif not override.reason.strip():
-            problems.append((override.rule_id, "an override needs a reason"))
+            problems.append((override.rule_id, Message("an override needs a reason")))
         elif not may_override(target, override.role):
-            allowed = target.overridable_by.value if target.overridable_by else "nobody"
-            problems.append((override.rule_id, f"only {allowed} may override this rule"))
+            only = target.overridable_by
+            why = (
+                Message("only %(role)s may override this rule", {"role": only.value})
+                if only
+                else Message("nobody may override this rule")
+            )
+            problems.append((override.rule_id, why))
         else:
             valid.add(override.rule_id)
     open_failures = [r for r in failed.values() if r.rule_id not in valid]

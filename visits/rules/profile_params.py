@@ -14,11 +14,12 @@ from datetime import date, datetime, time
 from typing import Any, TypeGuard
 
 from visits.enums import CustodyStatus, Relationship, VisitType
-from visits.i18n import N_
+from visits.i18n import N_, Message
 from visits.rules.severity import Severity
 
 MISSING: Any = object()
-Parsed = tuple[Any, str | None]  # (value, problem)
+Parsed = tuple[Any, Message | None]  # (value, problem)
+Problem = tuple[str, Message]  # (parameter name, problem)
 
 PROGRAMME_TYPES = (VisitType.FAMILY_DAY, VisitType.PARENT_CHILD_GROUP)
 META_KEYS = ("title_de", "title_en")
@@ -32,9 +33,9 @@ def _is_int(value: object) -> TypeGuard[int]:
 def _int(low: int, high: int) -> Callable[[object], Parsed]:
     def parse(value: object) -> Parsed:
         if not _is_int(value):
-            return None, "must be a whole number"
+            return None, Message("must be a whole number")
         if not low <= value <= high:
-            return None, f"must be between {low} and {high}"
+            return None, Message("must be between %(low)s and %(high)s", {"low": low, "high": high})
         return value, None
 
     return parse
@@ -51,7 +52,7 @@ def _optional_int(low: int, high: int) -> Callable[[object], Parsed]:
 
 def _bool(value: object) -> Parsed:
     if not isinstance(value, bool):
-        return None, "must be true or false"
+        return None, Message("must be true or false")
     return value, None
 
 
@@ -61,26 +62,26 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 def _time(value: object) -> Parsed:
     if isinstance(value, time):
         if value.tzinfo is not None:
-            return None, "must be a local wall-clock time without a time zone"
+            return None, Message("must be a local wall-clock time without a time zone")
         return value.replace(second=0, microsecond=0), None
     if isinstance(value, str) and _TIME.match(value):
         return time.fromisoformat(value), None
-    return None, 'must be a time of day written "HH:MM"'
+    return None, Message('must be a time of day written "HH:MM"')
 
 
 def _severity(value: object) -> Parsed:
     if isinstance(value, str) and value in (Severity.SOFT, Severity.HARD):
         return Severity(value), None
-    return None, 'must be "SOFT" or "HARD"'
+    return None, Message('must be "SOFT" or "HARD"')
 
 
 def _weekdays(value: object) -> Parsed:
     if not isinstance(value, list | tuple) or not all(_is_int(day) for day in value):
-        return None, "must be a list of weekday numbers (0 = Monday … 6 = Sunday)"
+        return None, Message("must be a list of weekday numbers (0 = Monday … 6 = Sunday)")
     if not all(0 <= day <= 6 for day in value):
-        return None, "weekday numbers run from 0 (Monday) to 6 (Sunday)"
+        return None, Message("weekday numbers run from 0 (Monday) to 6 (Sunday)")
     if len(set(value)) != len(value):
-        return None, "lists a weekday twice"
+        return None, Message("lists a weekday twice")
     return tuple(sorted(value)), None
 
 
@@ -97,7 +98,9 @@ def _date(value: object) -> date | None:
 
 def _holidays(value: object) -> Parsed:
     if not isinstance(value, list | tuple):
-        return None, "must be a list of date ranges like {from = 2026-07-20, to = 2026-09-01}"
+        return None, Message(
+            "must be a list of date ranges like {from = 2026-07-20, to = 2026-09-01}"
+        )
     ranges: list[tuple[date, date]] = []
     for number, item in enumerate(value, start=1):
         if isinstance(item, Mapping) and set(item) == {"from", "to"}:
@@ -105,12 +108,16 @@ def _holidays(value: object) -> Parsed:
         elif isinstance(item, list | tuple) and len(item) == 2:
             pair = (item[0], item[1])
         else:
-            return None, f"range {number} must have exactly a 'from' and a 'to' date"
+            return None, Message(
+                "range %(number)s must have exactly a 'from' and a 'to' date", {"number": number}
+            )
         first, last = _date(pair[0]), _date(pair[1])
         if first is None or last is None:
-            return None, f"range {number} must give dates as YYYY-MM-DD"
+            return None, Message(
+                "range %(number)s must give dates as YYYY-MM-DD", {"number": number}
+            )
         if last < first:
-            return None, f"range {number} ends before it starts"
+            return None, Message("range %(number)s ends before it starts", {"number": number})
         ranges.append((first, last))
     return tuple(sorted(ranges)), None
 
@@ -118,17 +125,20 @@ def _holidays(value: object) -> Parsed:
 def _relationships(value: object) -> Parsed:
     known = {relationship.value for relationship in Relationship}
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        return None, "must be a list of relationships"
+        return None, Message("must be a list of relationships")
     unknown = [v for v in value if v not in known]
     if unknown:
-        return None, f"unknown relationship {unknown[0]!r}; choose from {', '.join(sorted(known))}"
+        return None, Message(
+            "unknown relationship '%(name)s'; choose from %(known)s",
+            {"name": unknown[0], "known": ", ".join(sorted(known))},
+        )
     if len(set(value)) != len(value):
-        return None, "lists a relationship twice"
+        return None, Message("lists a relationship twice")
     return tuple(Relationship(v) for v in value), None
 
 
 def _age_bands(value: object) -> Parsed:
-    shape = "must be a list of [youngest, oldest] age pairs, e.g. [[0, 2], [3, 5]]"
+    shape = Message("must be a list of [youngest, oldest] age pairs, e.g. [[0, 2], [3, 5]]")
     if not isinstance(value, list | tuple) or not value:
         return None, shape
     bands: list[tuple[int, int]] = []
@@ -137,9 +147,12 @@ def _age_bands(value: object) -> Parsed:
             return None, shape
         low, high = int(item[0]), int(item[1])
         if not 0 <= low <= high <= MAX_AGE:
-            return None, f"band {low}-{high} must satisfy 0 <= youngest <= oldest <= {MAX_AGE}"
+            return None, Message(
+                "band %(low)s-%(high)s must satisfy 0 <= youngest <= oldest <= %(oldest)s",
+                {"low": low, "high": high, "oldest": MAX_AGE},
+            )
         if bands and low <= bands[-1][1]:
-            return None, "bands must be in ascending order and must not overlap"
+            return None, Message("bands must be in ascending order and must not overlap")
         bands.append((low, high))
     return tuple(bands), None
 
@@ -147,7 +160,7 @@ def _age_bands(value: object) -> Parsed:
 def _text(value: object) -> Parsed:
     if isinstance(value, str) and value.strip():
         return value, None
-    return None, "must be a non-empty text"
+    return None, Message("must be a non-empty text")
 
 
 @dataclass(frozen=True)
@@ -295,21 +308,21 @@ def flatten(values: Mapping[str, Any], known: Mapping[str, Param]) -> dict[str, 
     return flat
 
 
-def check_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def check_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """Parse dotted name → value pairs: known names only, each value by its type and range."""
     parsed: dict[str, Any] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
     for name, raw in values.items():
         param = PARAMETERS.get(name)
         if param is None:
             if name in META_KEYS:
                 problems.append(
-                    (name, N_("is a description of the profile and cannot be overridden"))
+                    (name, Message("is a description of the profile and cannot be overridden"))
                 )
             elif name in _PREFIXES:
-                problems.append((name, N_("must be a table of parameters")))
+                problems.append((name, Message("must be a table of parameters")))
             else:
-                problems.append((name, N_("unknown parameter")))
+                problems.append((name, Message("unknown parameter")))
             continue
         value, problem = param.parse(raw)
         if problem is not None:
@@ -321,13 +334,13 @@ def check_values(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[
 
 def check_consistency(
     values: Mapping[str, Any], changed: Collection[str] | None = None
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """Relations between parameters, checked where both values are present.
 
     A problem is reported on the parameter that was ``changed`` (an override), so a form can
     point at the field the user actually touched; by default on the second of the pair.
     """
-    problems: list[tuple[str, str]] = []
+    problems: list[Problem] = []
 
     def need(low: str, high: str, strict: bool = False) -> None:
         if low not in values or high not in values:
@@ -335,12 +348,20 @@ def check_consistency(
         a, b = values[low], values[high]
         if a < b or (a == b and not strict):
             return
-        relation = "after" if strict else "at least"
         if changed is not None and low in changed and high not in changed:
-            relation = "before" if strict else "at most"
-            problems.append((low, f"must be {relation} {high} ({_show(b)})"))
+            below = (
+                N_("must be before %(other)s (%(value)s)")
+                if strict
+                else N_("must be at most %(other)s (%(value)s)")
+            )
+            problems.append((low, Message(below, {"other": high, "value": _show(b)})))
         else:
-            problems.append((high, f"must be {relation} {low} ({_show(a)})"))
+            above = (
+                N_("must be after %(other)s (%(value)s)")
+                if strict
+                else N_("must be at least %(other)s (%(value)s)")
+            )
+            problems.append((high, Message(above, {"other": low, "value": _show(a)})))
 
     need("school_age_min", "school_age_max")
     need("school_day_start", "school_day_end", strict=True)
@@ -359,7 +380,9 @@ def check_consistency(
             values.get(f"{prefix}.period_days"),
         )
         if visits and days is not None and days < 1:
-            problems.append((f"{prefix}.period_days", "must be at least 1 when visits are capped"))
+            problems.append(
+                (f"{prefix}.period_days", Message("must be at least 1 when visits are capped"))
+            )
     return problems
 
 

@@ -20,9 +20,11 @@ import msgspec
 
 import visits
 from visits.enums import CustodyStatus, Relationship, VisitType
+from visits.i18n import Message
 from visits.rules.profile_params import (
     META,
     PARAMETERS,
+    Problem,
     check_consistency,
     check_values,
     flatten,
@@ -50,7 +52,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 class ProfileError(ValueError):
     """An unknown profile, an invalid profile file or invalid overrides; ``problems`` lists all."""
 
-    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
         self.problems = list(problems or [])
         details = "; ".join(f"{name}: {problem}" for name, problem in self.problems)
         super().__init__(f"{message}: {details}" if details else message)
@@ -227,7 +229,7 @@ def _parse(name: str, path: str, mtime_ns: int) -> Mapping[str, Any]:
         if problem is not None:
             problems.append((key, problem))
     problems += [
-        (key, "missing") for key, p in PARAMETERS.items() if p.required and key not in flat
+        (key, Message("missing")) for key, p in PARAMETERS.items() if p.required and key not in flat
     ]
     problems += check_consistency(values)
     if problems:
@@ -245,7 +247,7 @@ def _flat_overrides(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def validate_overrides(
     overrides: Mapping[str, Any] | None, profile: str | None = None
-) -> list[tuple[str, str]]:
+) -> list[Problem]:
     """Every problem with a facility's overrides as (parameter name, problem) pairs.
 
     Names may be dotted (``composition.child_family.max_accompanying_adults``) or nested tables.
@@ -254,8 +256,8 @@ def validate_overrides(
     """
     try:
         flat = _flat_overrides(overrides)
-    except ProfileError as exc:
-        return [("overrides", str(exc))]
+    except ProfileError:
+        return [("overrides", Message("must be a table of parameter names and values"))]
     parsed, problems = check_values(flat)
     base = _read(profile) if profile is not None else {}
     problems += check_consistency({**base, **parsed}, changed=parsed)

@@ -15,6 +15,7 @@ from visits.accounts.service.sign_in import email_address
 from visits.audit import Actor, record
 from visits.db.models import Facility, StaffGrant, StaffMember
 from visits.errors import Conflict, NotFound
+from visits.i18n import N_
 from visits.validation import field_error, invalid_body
 
 
@@ -35,7 +36,7 @@ async def _check_facilities(session: AsyncSession, grants: list[GrantIO]) -> Non
         return
     found = set(await session.scalars(sa.select(Facility.id).where(Facility.id.in_(wanted))))
     missing = [
-        field_error(f"grants[{i}].facility_id", "no such facility")
+        field_error(f"grants[{i}].facility_id", N_("no such facility"))
         for i, g in enumerate(grants)
         if g.facility_id is not None and g.facility_id not in found
     ]

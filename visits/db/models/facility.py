@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from visits.db.base import Base, IdMixin, TimestampMixin, enum_type
 from visits.enums import BookableBy, Language, SlotStatus, VisitType
+from visits.i18n import LANGUAGES
 from visits.rules.profiles import Profile, load_profile
 
 
@@ -32,7 +33,7 @@ class Facility(IdMixin, TimestampMixin, Base):
     country: Mapped[str] = mapped_column(sa.String(2))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     email: Mapped[str] = mapped_column(sa.String(254))
-    languages: Mapped[list[str]] = mapped_column(default=lambda: ["de", "en"])
+    languages: Mapped[list[str]] = mapped_column(default=lambda: list(LANGUAGES))
     min_notice_hours: Mapped[int] = mapped_column(default=48)
     max_days_ahead: Mapped[int] = mapped_column(default=28)
     rule_profile: Mapped[str] = mapped_column(sa.String(32), default="generic")
@@ -73,7 +74,7 @@ class FacilityInformation(IdMixin, TimestampMixin, Base):
     facility_id: Mapped[uuid.UUID] = mapped_column(
         sa.ForeignKey("facility.id", ondelete="CASCADE"), index=True
     )
-    language: Mapped[Language] = mapped_column(enum_type(Language, "language"))
+    language: Mapped[Language] = mapped_column()
     age_band: Mapped[str | None] = mapped_column(sa.String(8))
     topic: Mapped[str] = mapped_column(sa.String(64))
     title: Mapped[str] = mapped_column(sa.String(200))

@@ -28,7 +28,7 @@ class Reminder(IdMixin, TimestampMixin, Base):
     visit_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("visit.id", ondelete="CASCADE"))
     offset_minutes: Mapped[int]
     due_at: Mapped[datetime]
-    language: Mapped[Language] = mapped_column(enum_type(Language, "language"))
+    language: Mapped[Language] = mapped_column()
     state: Mapped[ReminderState] = mapped_column(
         enum_type(ReminderState, "reminder_state"), default=ReminderState.PENDING
     )

@@ -54,7 +54,7 @@ class Household(IdMixin, TimestampMixin, Base):
     guardian_name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     phone_e164: Mapped[str | None] = mapped_column(sa.String(16))
-    language: Mapped[Language] = mapped_column(enum_type(Language, "language"))
+    language: Mapped[Language] = mapped_column()
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_opted_out_at: Mapped[datetime | None]
     erased_at: Mapped[datetime | None]

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from visits.facilities.schemas.staff import line_problems
-from visits.validation import multi_line, single_line
+from visits.validation import FieldProblem, line_problems, multi_line, single_line
 
 # Parameter values as JSON: scalars, lists (of pairs) and tables of up to two levels, which is
 # every shape of the rule catalogue (``school_holidays``, ``composition.child_family.…``).
@@ -44,5 +43,5 @@ class RuleParametersIn(msgspec.Struct, forbid_unknown_fields=True):
     overrides: Parameters
     profile: Annotated[str, single_line(32)] | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return line_problems(self, multi_line=frozenset({"reason"}))

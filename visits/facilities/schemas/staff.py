@@ -15,9 +15,21 @@ import msgspec
 
 from visits.dates import EARLIEST_DATE, LATEST_DATE
 from visits.enums import AgeBand, BookableBy, Language, RoomFeature, VisitType
+from visits.i18n import Message
 from visits.openapi import schema_name
 from visits.pagination import Page
-from visits.validation import EMAIL_META, TIME_ZONE_META, is_time_zone, multi_line, single_line
+from visits.validation import (
+    EMAIL_META,
+    TIME_ZONE_META,
+    FieldProblem,
+    blank_problems,
+    first_per_field,
+    line_problems,
+    multi_line,
+    repeated_problems,
+    single_line,
+    timezone_problems,
+)
 
 Text200 = Annotated[str, single_line(200)]
 Slug = Annotated[
@@ -94,52 +106,6 @@ OptionalTimeOfDay = Annotated[
 ]
 
 
-def timezone_problems(name: str | None, field: str = "timezone") -> list[tuple[str, str]]:
-    if name is None or is_time_zone(name):
-        return []
-    return [(field, f"{name!r} is not an IANA time zone such as 'Europe/Berlin'")]
-
-
-def repeated_problems(
-    field: str, values: list[str] | list[Language] | None
-) -> list[tuple[str, str]]:
-    if values is not None and len(set(values)) != len(values):
-        return [(field, "lists an item more than once")]
-    return []
-
-
-def line_problems(
-    body: msgspec.Struct, *, multi_line: frozenset[str] = frozenset()
-) -> list[tuple[str, str]]:
-    """Text fields of ``body`` (other than the ``multi_line`` ones) with a line break. The
-    patterns refuse them, except at the very end: in Python's ``re``, ``$`` also matches before
-    a final newline, so ``"Raum\\n"`` or ``"DE\\n"`` would pass."""
-    return [
-        (field.encode_name, "must be one line without control characters")
-        for field in msgspec.structs.fields(body)
-        if field.name not in multi_line
-        and isinstance(text := getattr(body, field.name), str)
-        and "\n" in text
-    ]
-
-
-def first_per_field(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """One problem per field (the first found): a field is fixed once, whatever else it had."""
-    first: dict[str, str] = {}
-    for name, detail in problems:
-        first.setdefault(name, detail)
-    return list(first.items())
-
-
-def blank_problems(**texts: str | None) -> list[tuple[str, str]]:
-    """Texts that consist of spaces only (the length bounds let them through)."""
-    return [
-        (name, "must not be blank")
-        for name, text in texts.items()
-        if text is not None and not text.strip()
-    ]
-
-
 class FacilityIn(msgspec.Struct, forbid_unknown_fields=True):
     slug: Slug
     name: Text200
@@ -150,13 +116,13 @@ class FacilityIn(msgspec.Struct, forbid_unknown_fields=True):
     country: Country
     email: Email
     phone: Phone | None = None
-    languages: Languages = msgspec.field(default_factory=lambda: [Language.DE, Language.EN])
+    languages: Languages = msgspec.field(default_factory=lambda: list(Language))
     min_notice_hours: Hours = 48
     max_days_ahead: Days = 28
     rule_profile: ProfileName = "generic"
     request_mode: bool = False
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return first_per_field(
             timezone_problems(self.timezone)
             + repeated_problems("languages", self.languages)
@@ -183,7 +149,7 @@ class FacilityUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     request_mode: bool | None = None
     reminder_offsets_hours: ReminderOffsets | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return first_per_field(
             timezone_problems(self.timezone)
             + repeated_problems("languages", self.languages)
@@ -206,7 +172,7 @@ class InformationIn(msgspec.Struct, forbid_unknown_fields=True):
     body: Annotated[str, multi_line(10000, min_length=1)]
     age_band: AgeBand | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return first_per_field(
             blank_problems(title=self.title, body=self.body)
             + line_problems(self, multi_line=frozenset({"body"}))
@@ -223,7 +189,7 @@ class RoomIn(msgspec.Struct, forbid_unknown_fields=True):
     age_bands: Bands = []
     closed_visits: bool = False
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return first_per_field(
             blank_problems(name=self.name)
             + line_problems(self, multi_line=frozenset({"description"}))
@@ -243,7 +209,7 @@ class RoomUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     closed_visits: bool | None = None
     is_active: bool | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         return first_per_field(
             blank_problems(name=self.name)
             + line_problems(self, multi_line=frozenset({"description"}))
@@ -257,9 +223,13 @@ Interval = Annotated[int, msgspec.Meta(ge=1, le=52, description="every n-th week
 TemplateDate = Annotated[date, msgspec.Meta(description="A local date, 2000-01-01 to 2100-12-31.")]
 
 
-def _date_problems(**dates: date | None) -> list[tuple[str, str]]:
+BOUNDS = {"first": EARLIEST_DATE.isoformat(), "last": LATEST_DATE.isoformat()}
+LOCAL_TIME = Message("is a local wall-clock time: give it without an offset")
+
+
+def _date_problems(**dates: date | None) -> list[FieldProblem]:
     return [
-        (name, f"must lie between {EARLIEST_DATE} and {LATEST_DATE}")
+        (name, Message("must lie between %(first)s and %(last)s", BOUNDS))
         for name, day in dates.items()
         if day is not None and not EARLIEST_DATE <= day <= LATEST_DATE
     ]
@@ -279,14 +249,14 @@ class TemplateIn(msgspec.Struct, forbid_unknown_fields=True):
     capacity_children: Children | None = None
     bookable_by: BookableBy = BookableBy.PUBLIC
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         found = _date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
         if found:
             return found
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            return [("valid_to", "must not be before valid_from")]
+            return [("valid_to", Message("must not be before valid_from"))]
         if self.start_time.tzinfo is not None:
-            return [("start_time", "is a local wall-clock time: give it without an offset")]
+            return [("start_time", LOCAL_TIME)]
         return []
 
 
@@ -307,10 +277,10 @@ class TemplateUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
     bookable_by: BookableBy | None = None
     is_active: bool | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         found = _date_problems(valid_from=self.valid_from, valid_to=self.valid_to)
         if self.start_time is not None and self.start_time.tzinfo is not None:
-            found.append(("start_time", "is a local wall-clock time: give it without an offset"))
+            found.append(("start_time", LOCAL_TIME))
         return found + blank_problems(reason=self.reason)
 
 
@@ -354,14 +324,14 @@ class ClosureIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
     room_id: uuid.UUID | None = None
 
-    def problems(self) -> list[tuple[str, str]]:
+    def problems(self) -> list[FieldProblem]:
         found = _date_problems(starts_on=self.starts_on, ends_on=self.ends_on)
         if found:
             return found
         if self.ends_on < self.starts_on:
-            return [("ends_on", "must not be before starts_on")]
+            return [("ends_on", Message("must not be before starts_on"))]
         if (self.ends_on - self.starts_on).days > 366:
-            return [("ends_on", "a closure covers at most a year; add another for longer")]
+            return [("ends_on", Message("a closure covers at most a year; add another for longer"))]
         return blank_problems(reason=self.reason)
 
 

@@ -16,6 +16,7 @@ from visits.facilities import queries
 from visits.facilities.schemas.staff import ClosureIn, ClosureOut, FlaggedVisit
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
 from visits.facilities.service.review import flag
+from visits.i18n import N_
 from visits.rules.review import CLOSURE, staff_reason
 from visits.validation import field_error, invalid_body
 
@@ -26,7 +27,7 @@ async def _check_room(
     if room_id is None:
         return
     if await queries.room_in(session, facility_id, room_id) is None:
-        raise invalid_body([field_error("room_id", "no such room at this facility")])
+        raise invalid_body([field_error("room_id", N_("no such room at this facility"))])
 
 
 async def preview(

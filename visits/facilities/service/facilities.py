@@ -18,14 +18,20 @@ from visits.facilities.queries import facility_or_404
 from visits.facilities.schemas.staff import FacilityIn, FacilityUpdateIn, InformationIn
 from visits.facilities.service.access import MANAGE_ROLES
 from visits.facilities.service.changes import apply_changes, unique
+from visits.i18n import Message
 from visits.rules.profiles import available_profiles
 from visits.validation import field_error, invalid_body, normalise_email
 
 
-def _check_profile(name: str | None) -> list[dict[str, Any]]:
+def profile_problems(name: str | None, field: str = "rule_profile") -> list[dict[str, Any]]:
+    """``name`` is not one of the rule profiles (a problem on ``field``)."""
     if name is not None and name not in available_profiles():
         options = ", ".join(available_profiles())
-        return [field_error("rule_profile", f"unknown profile {name!r}; choose one of {options}")]
+        unknown = Message(
+            "unknown profile '%(name)s'; choose one of %(options)s",
+            {"name": name, "options": options},
+        )
+        return [field_error(field, unknown)]
     return []
 
 
@@ -43,14 +49,11 @@ def _facility_exists(slug: str) -> Conflict:
     return Conflict("facility-exists", "The slug '%(taken)s' is taken.", taken=slug)
 
 
-# people/controllers.py still calls it by this name; remove once it calls facility_or_404.
-
-
 async def create_facility(
     session: AsyncSession, staff: StaffPrincipal, data: FacilityIn
 ) -> Facility:
     role = staff.role_for(None, ADMIN_ONLY)
-    errors = _check_profile(data.rule_profile) + _check_email(data.email)
+    errors = profile_problems(data.rule_profile) + _check_email(data.email)
     if errors:
         raise invalid_body(errors)
     if await session.scalar(sa.select(Facility.id).where(Facility.slug == data.slug)):
@@ -77,7 +80,7 @@ async def update_facility(
 ) -> Facility:
     role = staff.role_for(facility_id, MANAGE_ROLES)
     facility = await facility_or_404(session, facility_id)
-    errors = _check_profile(data.rule_profile) + _check_email(data.email)
+    errors = profile_problems(data.rule_profile) + _check_email(data.email)
     if errors:
         raise invalid_body(errors)
     if data.timezone is not None and data.timezone != facility.timezone:

@@ -17,6 +17,8 @@ from visits.audit import record
 from visits.facilities import queries
 from visits.facilities.schemas.rule_parameters import RuleParametersIn, RuleParametersOut
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
+from visits.facilities.service.facilities import profile_problems
+from visits.i18n import N_
 from visits.rules.profiles import available_profiles, validate_overrides
 from visits.validation import field_error, invalid_body
 
@@ -54,12 +56,10 @@ async def set_parameters(
     role = staff.role_for(facility_id, MANAGE_ROLES)
     facility = await queries.facility_or_404(session, facility_id)
     profile = data.profile or facility.rule_profile
-    problems = []
-    if profile not in available_profiles():
-        problems.append(field_error("profile", f"unknown profile {profile!r}"))
+    problems = profile_problems(profile, "profile")
     flat = _flat(data.overrides)
     problems += [
-        field_error(f"overrides.{name}", "is set on the facility (booking window), not here")
+        field_error(f"overrides.{name}", N_("is set on the facility (booking window), not here"))
         for name in sorted(FACILITY_OWNED & set(flat))
     ]
     if not problems:

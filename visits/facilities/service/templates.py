@@ -33,7 +33,7 @@ from visits.facilities.slot_generation import (
     occurrences,
     slot_capacity,
 )
-from visits.i18n import N_
+from visits.i18n import N_, Message
 from visits.rules.review import TEMPLATE_CAPACITY, TEMPLATE_CHANGED, staff_reason
 from visits.validation import field_error, invalid_body
 
@@ -58,8 +58,11 @@ def _overlap_error(template_id: uuid.UUID, day: date) -> dict[str, object]:
     """A ``start_time`` error that clients read by its fields, never by its words: ``code`` is
     ``"overlap"``, ``day`` the first local date (ISO) the templates clash, ``template_id`` the
     other template. ``detail`` is for people reading the document, in their language."""
-    detail = N_("overlaps template %(template_id)s in the same room (first on %(day)s)")
-    return field_error("start_time", detail, template_id=template_id, day=day.isoformat()) | {
+    detail = Message(
+        "overlaps template %(template_id)s in the same room (first on %(day)s)",
+        {"template_id": template_id, "day": day.isoformat()},
+    )
+    return field_error("start_time", detail) | {
         "code": "overlap",
         "day": day.isoformat(),
         "template_id": str(template_id),
@@ -104,7 +107,7 @@ async def _overlaps(
 async def _room_in_facility(session: AsyncSession, room_id: uuid.UUID, facility: Facility) -> Room:
     room = await queries.room_in(session, facility.id, room_id)
     if room is None:
-        raise invalid_body([field_error("room_id", "no such room at this facility")])
+        raise invalid_body([field_error("room_id", N_("no such room at this facility"))])
     return room
 
 
@@ -272,7 +275,7 @@ async def update_template(
     zone = ZoneInfo(facility.timezone)
     changes = apply_changes(template, data, skip=frozenset({"reason"}))
     if template.valid_to is not None and template.valid_to < template.valid_from:
-        raise invalid_body([field_error("valid_to", "must not be before valid_from")])
+        raise invalid_body([field_error("valid_to", N_("must not be before valid_from"))])
     if template.is_active:
         overlaps = await _overlaps(session, template, zone)
         if overlaps:
