@@ -247,7 +247,7 @@ async def test_audit_events_and_alerts_are_the_declared_schemas(
     approval = await db.scalar(sa.select(VisitorApproval.id))
     place = await db.get(Facility, facility)
     assert place is not None
-    alerts = await facility_alerts(db, place)
+    alerts = await facility_alerts(db, place, "en")
     await db.commit()
     decided = await client.post(
         f"/api/v1/staff/approvals/{approval}/decision",

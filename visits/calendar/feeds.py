@@ -49,7 +49,7 @@ from visits.calendar.content import Place, VisitFacts, family_event, staff_event
 from visits.db.base import utcnow
 from visits.db.models import Facility, Household, Room, Slot, Visit, VisitParty
 from visits.enums import VisitStatus
-from visits.i18n import N_, translate
+from visits.i18n import DEFAULT_LANGUAGE, N_, translate
 
 SelectT = TypeVar("SelectT", bound="sa.Select[*tuple[Any, ...]]")
 FeedKind = Literal["household", "facility", "room"]
@@ -77,7 +77,7 @@ class FeedScope:
     household_id: uuid.UUID | None = None
     facility_id: uuid.UUID | None = None
     room_id: uuid.UUID | None = None
-    language: str = "de"
+    language: str = DEFAULT_LANGUAGE
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"feed": self.kind, "language": self.language}
@@ -95,7 +95,7 @@ class FeedScope:
             household_id=household_id,
             facility_id=uuid.UUID(facility) if facility else None,
             room_id=uuid.UUID(room) if room else None,
-            language=data.get("language", "de"),
+            language=data.get("language", DEFAULT_LANGUAGE),
         )
 
 

@@ -65,7 +65,7 @@ def _out(
 
 
 async def facility_alerts(
-    session: AsyncSession, facility: Facility, language: str = "en", today: date | None = None
+    session: AsyncSession, facility: Facility, language: str, today: date | None = None
 ) -> list[AlertOut]:
     """Every open alert of the facility (passed results are left out)."""
     zone = ZoneInfo(facility.timezone)

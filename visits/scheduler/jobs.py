@@ -103,7 +103,7 @@ async def log_child_contact_alerts(session_factory: async_sessionmaker[AsyncSess
     async with session_factory() as session:
         facilities = (await session.scalars(sa.select(Facility).where(Facility.is_active))).all()
         for facility in facilities:
-            found = await facility_alerts(session, facility)
+            found = await facility_alerts(session, facility, "en")  # counted only
             if found:
                 by_rule: dict[str, int] = {}
                 for alert in found:

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
@@ -99,10 +99,21 @@ class Page:
         return f"{self.request.url.path}?{urlencode(pairs)}"
 
     # Dates and times in the page's language, in the facility's time zone.
-    def date(self, value: date | datetime, zone: str | None = None, fmt: str = "full") -> str:
+    def date(
+        self,
+        value: date | datetime,
+        zone: str | None = None,
+        fmt: str = "full",
+        skeleton: str | None = None,
+    ) -> str:
+        """A date as the reader's language writes it: in one of Babel's lengths (``fmt``), or
+        with the fields of a CLDR ``skeleton`` ("yMMMM": month and year) in that language's
+        order, so no template writes a language's pattern itself."""
         if isinstance(value, datetime):
             value = value.astimezone(ZoneInfo(zone)) if zone else value
             value = value.date()
+        if skeleton is not None:
+            return format_skeleton(skeleton, value, locale=self.language)
         return format_date(value, format=fmt, locale=self.language)
 
     def time(self, value: datetime | clock_time, zone: str | None = None) -> str:
