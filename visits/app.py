@@ -24,7 +24,6 @@ from visits.calendar.controllers import (
     HouseholdCalendarController,
     StaffCalendarController,
 )
-from visits.channels import notifier_for
 from visits.db.engine import create_engine, create_session_factory
 from visits.db.transaction import deliver_after_response
 from visits.dependencies import APP_DEPENDENCIES
@@ -33,6 +32,7 @@ from visits.facilities.controllers.public import FacilityController
 from visits.facilities.controllers.staff import StaffFacilityController
 from visits.health import health, ready
 from visits.logging import configure_logging
+from visits.notify.channels import notifier_for
 from visits.openapi import declare_common_problems, openapi_config, reference_assets
 from visits.people.controllers import StaffPeopleController
 from visits.requests import MAX_BODY_BYTES, VisitsRequest

@@ -11,9 +11,9 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import SkipValidation
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.channels import NotificationChannel
 from visits.db.transaction import transaction
 from visits.i18n import negotiate_language
+from visits.notify.channels import NotificationChannel
 from visits.settings import Settings
 
 DbSession = NamedDependency[AsyncSession]

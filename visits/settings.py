@@ -64,7 +64,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cancel_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
     request_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
     # SMS reminders
-    sms_sender: Literal["console", "twilio"] = "console"
+    sms_sender: Literal["console", "twilio", "off"] = "console"
     twilio_account_sid: str = ""
     twilio_auth_token: str = ""
     twilio_messaging_service_sid: str = ""
@@ -218,7 +218,39 @@ def load_settings(
 
     if problems:
         raise SettingsError(problems)
-    return Settings(**values)
+    settings = Settings(**values)
+    problems = delivery_problems(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def delivery_problems(settings: Settings) -> list[str]:
+    """Whether messages can reach people: a channel's settings complete, and in production a
+    real channel (the log channels write texts and codes to the log: development only)."""
+    problems = []
+    if settings.sms_sender == "twilio":
+        if not settings.twilio_account_sid or not settings.twilio_auth_token:
+            problems.append("VISITS_SMS_SENDER=twilio needs twilio_account_sid and auth_token")
+        if not (settings.twilio_messaging_service_sid or settings.twilio_from_number):
+            problems.append(
+                "VISITS_SMS_SENDER=twilio needs twilio_messaging_service_sid or twilio_from_number"
+            )
+    if settings.environment != "production":
+        return problems
+    if settings.sms_sender == "console":
+        problems.append(
+            "VISITS_SMS_SENDER: the console sender writes each SMS to the log, which production "
+            "must not do; use twilio, or off for no SMS"
+        )
+    if not settings.smtp_host and settings.sms_sender != "twilio":
+        problems.append(
+            "production needs a channel to reach families: set VISITS_SMTP_HOST (e-mail) "
+            "and/or VISITS_SMS_SENDER=twilio with its VISITS_TWILIO_* settings"
+        )
+    if settings.smtp_host and not settings.mail_sender:
+        problems.append("VISITS_MAIL_SENDER: e-mail needs a sender address in production")
+    return problems
 
 
 @functools.cache

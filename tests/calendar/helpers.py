@@ -6,6 +6,7 @@ import email
 import email.policy
 import secrets
 import socket
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,14 +33,17 @@ def free_port() -> int:
 
 @dataclass
 class Sink:
-    """Collects what the SMTP server receives."""
+    """Collects what the SMTP server receives; ``arrived`` is set by each message (a test
+    waits on it for mail sent after a response)."""
 
     messages: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.arrived.set()
         return "250 OK"
 
 

@@ -8,39 +8,29 @@ encoded so that its CRLF line endings and folding reach the client unchanged.
 
 The service that changes a visit registers ``InviteMail(visit_id)`` with ``after_commit``; the
 boundary (a request after its response is sent, or a scheduled job) delivers it only once the
-change is committed, so a rolled-back change and an idempotent replay mail nothing. Sending uses
-the standard library's ``smtplib`` in a worker thread: a slow or broken mail server never delays
-or fails a booking, and failures are logged.
+change is committed, so a rolled-back change and an idempotent replay mail nothing. Sending
+(``visits.mail``) runs in a worker thread: a slow or broken mail server never delays or fails a
+booking, and failures are logged.
 """
 
 from __future__ import annotations
 
-import asyncio
-import smtplib
-import ssl
 import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import formataddr
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.calendar.invites import Invite, load_invite
-from visits.db.base import utcnow
 from visits.db.models import Visit
 from visits.db.transaction import EffectContext
+from visits.mail import SmtpSender, mailbox, new_message
 from visits.plain_text import plain
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
-SMTP_TIMEOUT_SECONDS = 20.0
-
-
-def _address(value: str) -> str:
-    """A stored mailbox without spaces or control characters (a header must stay one line)."""
-    return "".join(plain(value).split())
 
 
 def build_message(invite: Invite, mail_sender: str = "") -> EmailMessage:
@@ -48,16 +38,14 @@ def build_message(invite: Invite, mail_sender: str = "") -> EmailMessage:
     replies go to the facility."""
     if invite.recipient is None:
         raise ValueError("an invite without a recipient cannot be mailed")
-    sender = _address(mail_sender or invite.organizer.email)
     organizer = plain(invite.organizer.name)
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((organizer, sender))
-    message["To"] = formataddr((plain(invite.recipient.name), _address(invite.recipient.email)))
-    message["Reply-To"] = formataddr((organizer, _address(invite.organizer.email)))
-    message["Subject"] = plain(invite.subject)
-    message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
-    message["Auto-Submitted"] = "auto-generated"
+    message = new_message(
+        mail_sender or invite.organizer.email,
+        formataddr((plain(invite.recipient.name), mailbox(invite.recipient.email))),
+        invite.subject,
+        sender_name=organizer,
+    )
+    message["Reply-To"] = formataddr((organizer, mailbox(invite.organizer.email)))
     message.set_content(plain(invite.text, lines=True))
     message.add_alternative(plain(invite.html, lines=True), subtype="html")
     message.add_alternative(
@@ -69,36 +57,6 @@ def build_message(invite: Invite, mail_sender: str = "") -> EmailMessage:
     )
     message["Content-Language"] = invite.language  # after the body: set_content drops Content-*
     return message
-
-
-class SmtpSender:
-    """Delivers messages through the configured SMTP server (``smtp_*`` settings)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.host = settings.smtp_host
-        self.port = settings.smtp_port
-        self.security = settings.smtp_security
-        self.username = settings.smtp_username
-        self.password = settings.smtp_password
-
-    def _send(self, message: EmailMessage) -> None:
-        context = ssl.create_default_context()
-        client: smtplib.SMTP
-        if self.security == "tls":
-            client = smtplib.SMTP_SSL(
-                self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS, context=context
-            )
-        else:
-            client = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
-        with client:
-            if self.security == "starttls":
-                client.starttls(context=context)
-            if self.username:
-                client.login(self.username, self.password)
-            client.send_message(message)
-
-    async def send(self, message: EmailMessage) -> None:
-        await asyncio.to_thread(self._send, message)
 
 
 async def _deliver(

@@ -10,11 +10,11 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from visits.channels import NotificationChannel, OutgoingMessage
 from visits.db.models import Facility, Household, Visit
 from visits.db.transaction import EffectContext
 from visits.enums import ContactChannel
 from visits.i18n import N_, translate
+from visits.notify.channels import NotificationChannel, OutgoingMessage
 from visits.notify.formats import day_and_time
 
 log = structlog.get_logger(__name__)
@@ -86,6 +86,7 @@ async def _notify_household(
                 subject=translate(language, subject),
                 text=translate(language, text, **params),
                 purpose=f"visit_{notice}",
+                language=language,
             )
         )
     except Exception:

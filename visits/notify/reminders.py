@@ -81,7 +81,8 @@ async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[
     }
     household = await session.get(Household, visit.household_id) if visit.household_id else None
     wanted = (
-        visit.status is VisitStatus.CONFIRMED
+        settings.sms_sender != "off"
+        and visit.status is VisitStatus.CONFIRMED
         and household is not None
         and household.phone_e164 is not None
         and household.sms_consent

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from visits.channels import NotificationChannel, notifier_for
 from visits.db import transaction
+from visits.notify.channels import NotificationChannel, notifier_for
 from visits.settings import Settings
 
 

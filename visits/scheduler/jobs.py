@@ -116,7 +116,10 @@ async def log_child_contact_alerts(session_factory: async_sessionmaker[AsyncSess
 async def dispatch_reminders(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> int:
-    """Send the reminders that are due (safe with any number of schedulers: rows are claimed)."""
+    """Send the reminders that are due (safe with any number of schedulers: rows are claimed);
+    with ``sms_sender=off`` none are planned, so none are due."""
+    if settings.sms_sender == "off":
+        return 0
     report = await dispatch.dispatch_due(session_factory, sender_for(settings), settings)
     if report.claimed:
         log.info(

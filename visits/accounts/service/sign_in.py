@@ -26,13 +26,13 @@ from visits.accounts import rate_limit, tokens
 from visits.accounts.schemas import ChallengeOut, CodeRequestIn, SignUpIn, TokenOut
 from visits.accounts.secrets import code_digest, new_code, same_digest, verify_password
 from visits.audit import Actor, record
-from visits.channels import OutgoingMessage
 from visits.db.base import utcnow
 from visits.db.models import Household, SignInChallenge, StaffMember
 from visits.db.transaction import EffectContext, after_commit
 from visits.enums import ActorType, Channel, ContactChannel, TokenKind
 from visits.errors import Unauthenticated
 from visits.i18n import N_, translate
+from visits.notify.channels import OutgoingMessage
 from visits.validation import field_error, invalid_body, normalise_email, normalise_mobile
 
 MAX_CODE_ATTEMPTS = 5
@@ -68,6 +68,7 @@ class SignInCode:
                 subject=translate(self.language, _CODE_SUBJECT),
                 text=translate(self.language, _CODE_TEXT, code=self.code, minutes=self.minutes),
                 purpose="sign_in_code",
+                language=self.language,
             )
         )
 
@@ -83,8 +84,11 @@ def email_address(value: str) -> str:
     return normalise_email(value)
 
 
-def contact_from(email: str | None, phone: str | None) -> tuple[str | None, str | None]:
-    """Normalised e-mail and phone, or a 422 problem naming each bad one."""
+def contact_from(
+    email: str | None, phone: str | None, default_region: str = "DE"
+) -> tuple[str | None, str | None]:
+    """Normalised e-mail and phone (national numbers read in ``default_region``), or a 422
+    problem naming each bad one."""
     errors = []
     clean_email = clean_phone = None
     if email:
@@ -94,7 +98,7 @@ def contact_from(email: str | None, phone: str | None) -> tuple[str | None, str 
             errors.append(field_error("email", str(exc)))
     if phone:
         try:
-            clean_phone = normalise_mobile(phone)
+            clean_phone = normalise_mobile(phone, default_region)
         except ValueError as exc:
             errors.append(field_error("phone", str(exc)))
     if errors:
@@ -139,9 +143,12 @@ async def sign_up(
     data: SignUpIn,
     client: str,
     minutes: int,
+    default_region: str = "DE",
 ) -> ChallengeOut:
-    """Create the household unless its address is taken; either way a code challenge follows."""
-    email, phone = contact_from(data.email, data.phone)
+    """Create the household unless its address is taken; either way a code challenge follows.
+    National mobile numbers are read in ``default_region`` (the pages pass the facilities'
+    country)."""
+    email, phone = contact_from(data.email, data.phone, default_region)
     contact = Contact(ContactChannel.SMS, phone) if phone and not email else None
     contact = contact or Contact(ContactChannel.EMAIL, email or "")
     await rate_limit.hit(session, rate_limit.CODE_PER_CLIENT, client)
