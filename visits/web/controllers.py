@@ -1,6 +1,6 @@
-"""The family pages: sign in with a code, the household, choosing whom to visit, the facility's
-information for each child, a week of slots judged for the group, hold and confirm, and the
-household's visits (cancel, calendar file, subscription).
+"""The family pages: sign up, sign in with a code, the household, choosing whom to visit, the
+facility's information for each child, a week of slots judged for the group, hold and confirm,
+and the household's visits (cancel, calendar file, subscription).
 
 Plain HTML forms, no script needed. Pages call the same services as the JSON API, so the rules,
 capacity and audit are exactly those of the API.
@@ -25,10 +25,17 @@ from visits.accounts.schemas import (
     ApprovalRequestIn,
     CodeRequestIn,
     HouseholdUpdateIn,
+    SignUpIn,
     VisitorIn,
 )
 from visits.accounts.service import households
-from visits.accounts.service.sign_in import request_code, sign_out, verify_code
+from visits.accounts.service.sign_in import (
+    contact_from,
+    request_code,
+    sign_out,
+    sign_up,
+    verify_code,
+)
 from visits.booking import checks, service
 from visits.booking import queries as visit_queries
 from visits.booking.dependencies import CallersVisit, RequestCaller
@@ -73,10 +80,51 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 CODE_PATTERN = re.compile(r"^\d{6}$")
 MAX_WEEKS_AHEAD = 8
 CHILD_AGE_LIMIT = 18
+DEFAULT_PHONE_REGION = "DE"
+SIGN_UP_FIELDS = ("guardian_name", "email", "phone", "language", "sms_consent")
 
 
 def _on_sign_in_required(request: Request[Any, Any, Any], _: Exception) -> Response[Any]:
     return see_other("/sign-in")
+
+
+async def _phone_region(db_session: DbSession) -> str:
+    """Where a national mobile number is read: the facilities' country when they all share one
+    (a family types 0151 …, not +49 151 …), else Germany."""
+    facilities, _ = await facility_queries.list_facilities(db_session, limit=1000, offset=0)
+    countries = {f.country.upper() for f in facilities}
+    return countries.pop() if len(countries) == 1 else DEFAULT_PHONE_REGION
+
+
+def _sign_up_body(
+    form: forms.SignUpForm, region: str, page: Page
+) -> tuple[SignUpIn | None, dict[str, str]]:
+    """The sign-up, or every problem of the form at once, in the form's order (the schema
+    alone stops at the first kind of problem: field types before the contact check)."""
+    raw = {
+        "guardian_name": form.guardian_name,
+        "language": form.language,
+        "email": form.email or None,
+        "phone": form.phone or None,
+        "sms_consent": form.sms_consent == "yes",
+    }
+    errors: dict[str, str] = {}
+    body = None
+    try:
+        body = parse_body(SignUpIn, raw)
+    except Unprocessable as invalid:
+        errors |= field_messages(invalid.errors, page._)
+    try:
+        contact_from(form.email or None, form.phone or None, region)
+    except Unprocessable as invalid:
+        errors |= field_messages(invalid.errors, page._)
+    if not form.email and not form.phone:
+        errors["email"] = page._("Please enter an e-mail address or a mobile number, or both.")
+    elif form.sms_consent == "yes" and not form.phone:
+        errors["sms_consent"] = page._(
+            "Text messages need a mobile number. Please enter one, or untick the box."
+        )
+    return body, {name: errors[name] for name in SIGN_UP_FIELDS if name in errors}
 
 
 class WebController(Controller):
@@ -128,6 +176,48 @@ class WebController(Controller):
         except Unprocessable as invalid:
             errors = field_messages(invalid.errors, page._)
             return page.render("sign_in.html", status=422, email=email, errors=errors)
+        return see_other(f"/sign-in/code?challenge={challenge.challenge_id}")
+
+    @get("/sign-up")
+    async def sign_up_page(self, public_page: FamilyPage) -> Response[Any]:
+        form = forms.SignUpForm(language=public_page.language)
+        return public_page.render("sign_up.html", form=form, errors={}, problem=None)
+
+    @post("/sign-up")
+    async def sign_up(
+        self,
+        request: Request[Any, Any, Any],
+        public_page: FamilyPage,
+        db_session: DbSession,
+        settings: AppSettings,
+        data: Annotated[forms.SignUpForm, Form],
+    ) -> Response[Any]:
+        """A new household, then the code step. An address that is taken gets the same answer
+        (its owner gets a code, nothing changes), so the page never tells who has an account."""
+        page = public_page
+        form = forms.SignUpForm(
+            guardian_name=data.guardian_name.strip(),
+            email=data.email.strip(),
+            phone=data.phone.strip(),
+            language=data.language.strip(),
+            sms_consent="yes" if data.sms_consent == "yes" else "",
+        )
+        region = await _phone_region(db_session)
+        body, errors = _sign_up_body(form, region, page)
+        if body is None or errors:
+            return page.render("sign_up.html", status=422, form=form, errors=errors, problem=None)
+        try:
+            challenge = await sign_up(
+                db_session,
+                body,
+                client_address(request),
+                settings.sign_in_code_minutes,
+                region,
+            )
+        except TooManyRequests as refusal:
+            return page.render(
+                "sign_up.html", status=429, form=form, errors={}, problem=page.problem(refusal)
+            )
         return see_other(f"/sign-in/code?challenge={challenge.challenge_id}")
 
     @get("/sign-in/code")

@@ -10,6 +10,14 @@ class EmailForm(msgspec.Struct):
     email: str = ""
 
 
+class SignUpForm(msgspec.Struct):
+    guardian_name: str = ""
+    email: str = ""
+    phone: str = ""
+    language: str = ""
+    sms_consent: str = ""  # "yes" when the box is ticked
+
+
 class CodeForm(msgspec.Struct):
     challenge_id: str = ""
     code: str = ""

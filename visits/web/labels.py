@@ -108,7 +108,10 @@ GENERIC_PROBLEM = N_(
     "Something did not work. Please try again, or call the facility. They are glad to help."
 )
 FIELD_ERRORS = {
+    "guardian_name": N_("Please enter your name."),
     "email": N_("Please enter your e-mail address, for example name@example.org."),
+    "phone": N_("Please enter a mobile number, for example 0151 23456789."),
+    "language": N_("Please choose a language."),
     "code": N_("Please enter the 6-digit code from the message."),
     "given_name": N_("Please enter a first name."),
     "family_name": N_("Please enter a family name."),
