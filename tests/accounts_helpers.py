@@ -19,8 +19,11 @@ Client = AsyncTestClient[Any]
 STAFF_PASSWORD = "correct horse battery staple"
 
 
-def logged_codes(caplog: pytest.LogCaptureFixture, to: str) -> list[str]:
-    """Every sign-in code the log channel 'sent' to ``to``, oldest first."""
+def logged_codes(
+    caplog: pytest.LogCaptureFixture, to: str, purpose: str = "sign_in_code"
+) -> list[str]:
+    """Every code (a sign-in code, or with ``purpose="phone_code"`` one that confirms a mobile
+    number) the log channel 'sent' to ``to``, oldest first."""
     codes = []
     for record in caplog.records:
         event = record.msg
@@ -28,7 +31,7 @@ def logged_codes(caplog: pytest.LogCaptureFixture, to: str) -> list[str]:
             isinstance(event, dict)
             and event.get("event") == "message_logged_not_sent"
             and event.get("to") == to
-            and event.get("purpose") == "sign_in_code"
+            and event.get("purpose") == purpose
         ):
             found = re.search(r"\b(\d{6})\b", str(event["text"]))
             assert found is not None

@@ -197,6 +197,7 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("GET", "/api/v1/staff/facilities/{facility_id}/rule-parameters"): ANY_ROLE,
     ("PUT", "/api/v1/staff/facilities/{facility_id}/rule-parameters"): MANAGER,
     ("GET", "/api/v1/staff/facilities/{facility_id}/alerts"): ANY_ROLE,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/notices"): ANY_ROLE,
     ("POST", "/api/v1/staff/visits"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
     ("GET", "/api/v1/staff/facilities/{facility_id}/visits"): ANY_ROLE,
     ("GET", "/api/v1/staff/visits/{visit_id}"): ANY_ROLE,
@@ -204,6 +205,7 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("POST", "/api/v1/staff/visits/{visit_id}/overrides"): ANY_ROLE,
     ("POST", "/api/v1/staff/visits/{visit_id}/attendance"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
     ("POST", "/api/v1/staff/visits/{visit_id}/cancel"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
+    ("POST", "/api/v1/staff/visits/{visit_id}/reschedule"): {R.VISITS_OFFICER, R.VISITS_MANAGER},
     ("GET", "/api/v1/staff/facilities/{facility_id}/feeds"): MANAGER,
     ("POST", "/api/v1/staff/facilities/{facility_id}/feeds"): ANY_ROLE,
     # Another member's feed (their own may always be revoked by its owner).
@@ -399,6 +401,7 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
             },
             ("POST", "/api/v1/staff/visits/{visit_id}/attendance"): {"outcome": "attended"},
             ("POST", "/api/v1/staff/visits/{visit_id}/cancel"): {"reason": "matrix check"},
+            ("POST", "/api/v1/staff/visits/{visit_id}/reschedule"): {"slot_id": str(slot_id)},
             ("POST", "/feeds"): {"label": "matrix"},
             ("POST", "/closures/preview"): {
                 "starts_on": "2031-01-01",

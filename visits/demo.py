@@ -15,6 +15,7 @@ from visits.accounts.secrets import hash_password
 from visits.audit import Actor
 from visits.booking import service
 from visits.db import transaction
+from visits.db.base import utcnow
 from visits.db.models import (
     Facility,
     FacilityInformation,
@@ -227,6 +228,7 @@ async def seed_demo(
         phone_e164="+4915112345678",
         language=Language("de"),
         sms_consent=True,
+        phone_confirmed_at=utcnow(),
     )
     visitors = [
         Visitor(
@@ -308,6 +310,7 @@ async def _second_family(session: AsyncSession, facility: Facility, today: date)
         phone_e164="+4915198765432",
         language=Language("en"),
         sms_consent=False,
+        phone_confirmed_at=utcnow(),
     )
     mother, son, uncle = (
         Visitor(

@@ -126,6 +126,30 @@ class Ledger(StrEnum):
     VIDEO = "video"
 
 
+class NotifyBy(StrEnum):
+    """How a household wants to be told about its visits; the other medium stands in when the
+    chosen one is missing (no address, or a mobile number not yet confirmed)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    BOTH = "both"
+
+
+class NoticeKind(StrEnum):
+    """What a family is told (an outbox row's kind): a sign-in code, or a change to a visit that
+    the family did not make itself."""
+
+    SIGN_IN_CODE = "sign_in_code"
+    PHONE_CODE = "phone_code"  # confirms a mobile number
+    VISIT_BOOKED = "visit_booked"  # confirmed when booked (by SMS: the e-mail is the invite)
+    VISIT_CONFIRMED = "visit_confirmed"  # staff approved a request
+    VISIT_REJECTED = "visit_rejected"  # staff turned a request down
+    REQUEST_EXPIRED = "request_expired"  # nobody decided before the cut-off
+    VISIT_CANCELLED = "visit_cancelled"  # by staff
+    VISIT_MOVED = "visit_moved"  # by staff
+    VISIT_AFFECTED = "visit_affected"  # a closure or a changed schedule: staff will get in touch
+
+
 class ReminderState(StrEnum):
     PENDING = "pending"
     SENDING = "sending"

@@ -96,6 +96,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "hold-expired": ProblemType(409, "the hold ran out before it was confirmed"),
     "household-has-visits": ProblemType(409, "upcoming visits stop the erasure"),
     "no-invite": ProblemType(409, "the visit has no invite (not booked)"),
+    "no-phone": ProblemType(409, "the household has no mobile number"),
     "not-cancellable": ProblemType(409, "the visit cannot be cancelled in its state"),
     "not-confirmed": ProblemType(409, "the visit is not confirmed"),
     "not-held": ProblemType(409, "the visit is not a hold"),
@@ -103,6 +104,7 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     "not-started": ProblemType(409, "the visit has not started yet"),
     "nothing-to-decide": ProblemType(409, "the visit awaits no decision"),
     "past-cancel-cutoff": ProblemType(409, "too close to the visit to cancel online"),
+    "phone-confirmed": ProblemType(409, "the mobile number is confirmed already"),
     "prisoner-busy": ProblemType(409, "the prisoner has a visit at that time"),
     "prisoner-exists": ProblemType(409, "the prison number is registered"),
     "request-in-progress": ProblemType(409, "a request with this Idempotency-Key is running"),
@@ -115,8 +117,14 @@ PROBLEM_TYPES: dict[str, ProblemType] = {
     # 422: understood, but not acceptable
     "invalid-body": ProblemType(422, "one or more body fields, each listed in errors"),
     "booking-refused": ProblemType(422, "the rules refuse the booking; results lists each"),
+    "contact-unavailable": ProblemType(
+        422, "the e-mail address or mobile number cannot be used (never says why)"
+    ),
     "idempotency-key-reused": ProblemType(422, "the key was used for a different request"),
     "invalid-party": ProblemType(422, "the party is empty or names unknown visitors"),
+    "invalid-phone-code": ProblemType(
+        422, "the confirmation code is wrong, expired, used up or for another number"
+    ),
     "nothing-to-override": ProblemType(422, "no failed rule matches the override"),
     "prisoner-not-at-facility": ProblemType(422, "the prisoner is not held at the slot's facility"),
     "prisoner-not-matched": ProblemType(422, "no prisoner matches the details given"),

@@ -97,7 +97,22 @@ DECLARED: dict[tuple[str, str], dict[int, set[str]]] = {
         400: {"invalid-parameters", "invalid-request"},
         401: {"unauthenticated"},
         404: {"household-not-found"},
-        422: {"invalid-body"},
+        422: {"invalid-body", "contact-unavailable"},
+        429: {"rate-limited"},
+    },
+    ("post", "/api/v1/household/phone-confirmation"): {
+        400: {"invalid-parameters", "invalid-request"},
+        401: {"unauthenticated"},
+        404: {"household-not-found"},
+        409: {"no-phone", "phone-confirmed"},
+        429: {"rate-limited"},
+    },
+    ("post", "/api/v1/household/phone-confirmation/verify"): {
+        400: {"invalid-parameters", "invalid-request"},
+        401: {"unauthenticated"},
+        404: {"household-not-found"},
+        422: {"invalid-body", "invalid-phone-code"},
+        429: {"rate-limited"},
     },
     ("delete", "/api/v1/household"): {
         400: {"invalid-parameters"},
@@ -174,6 +189,9 @@ RATE_LIMITED = [
     ("post", "/api/v1/auth/household/code"),
     ("post", "/api/v1/auth/household/verify"),
     ("post", "/api/v1/auth/staff/sign-in"),
+    ("patch", "/api/v1/household"),
+    ("post", "/api/v1/household/phone-confirmation"),
+    ("post", "/api/v1/household/phone-confirmation/verify"),
 ]
 PAGES = {
     ("get", "/api/v1/household/visitors"): "VisitorPage",

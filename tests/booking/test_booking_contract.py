@@ -45,6 +45,7 @@ KEYED = {
     ("post", "/api/v1/staff/visits"),
     ("post", "/api/v1/staff/visits/{visit_id}/decision"),
     ("post", "/api/v1/staff/visits/{visit_id}/cancel"),
+    ("post", "/api/v1/staff/visits/{visit_id}/reschedule"),
 }
 SLOTS = "/api/v1/household/slots"
 
@@ -137,7 +138,7 @@ async def test_every_booking_operation_is_described_and_typed(
 ) -> None:
     spec = await contract(client)
     operations = booking_operations(settings)
-    assert len(operations) == 16
+    assert len(operations) == 17
     for method, path in sorted(operations):
         operation = spec.operation(method, path)
         assert operation.get("summary"), (method, path)

@@ -1,4 +1,5 @@
-"""The booking service registers what the household is told; the one loader of a visit decides
+"""The booking service writes what the household is told into the notice outbox, in the
+transaction of the change, and registers the invite e-mail; the one loader of a visit decides
 who sees it."""
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from visits.booking.dependencies import (
 )
 from visits.calendar.mail import InviteMail
 from visits.db import transaction
-from visits.db.models import Facility, Household
-from visits.enums import StaffRole
+from visits.db.models import Facility, Household, Notice
+from visits.enums import ContactChannel, NoticeKind, StaffRole
 from visits.errors import Forbidden, NotFound
-from visits.notify.notices import HouseholdNotice
+from visits.notify.notice_dispatch import SendNotices
 from visits.settings import Settings
 
 
@@ -64,6 +65,8 @@ async def test_a_cancellation_tells_the_household_only_when_staff_cancel(
         settings=Settings(),
     )
     assert await transaction.commit(db) == [InviteMail(mine)]
+    assert (await db.scalars(sa.select(Notice).where(Notice.visit_id.is_not(None)))).all() == []
+    await db.commit()  # SQLite: a reading session would otherwise keep the write lock
 
     theirs = uuid.UUID((await book(client, family, family.family_slots[0]))["id"])
     officer = _staff(family.facility_id, StaffRole.VISITS_OFFICER)
@@ -72,10 +75,11 @@ async def test_a_cancellation_tells_the_household_only_when_staff_cancel(
     await service.cancel(
         db, caller, visit, reason="Room closed", cutoff_hours=0, settings=Settings()
     )
-    assert await transaction.commit(db) == [
-        InviteMail(theirs),
-        HouseholdNotice(theirs, "cancelled", "Room closed"),
-    ]
+    [notice] = (await db.scalars(sa.select(Notice).where(Notice.visit_id.is_not(None)))).all()
+    assert await transaction.commit(db) == [InviteMail(theirs), SendNotices((notice.id,))]
+    assert (notice.visit_id, notice.kind) == (theirs, NoticeKind.VISIT_CANCELLED)
+    assert (notice.channel, notice.address) == (ContactChannel.EMAIL, DEMO_EMAIL)
+    assert notice.params["reason"] == "Room closed"
 
 
 async def test_stale_requests_are_rejected_with_a_notice_and_a_cancelled_invite(
@@ -85,10 +89,10 @@ async def test_stale_requests_are_rejected_with_a_notice_and_a_cancelled_invite(
     await db.commit()
     pending = uuid.UUID((await book(client, family, family.family_slots[0]))["id"])
     await service.reject_stale_requests(db, cutoff_hours=24 * 60)
-    assert await transaction.commit(db) == [
-        HouseholdNotice(pending, "rejected"),
-        InviteMail(pending),
-    ]
+    [notice] = (await db.scalars(sa.select(Notice).where(Notice.visit_id.is_not(None)))).all()
+    assert await transaction.commit(db) == [SendNotices((notice.id,)), InviteMail(pending)]
+    assert (notice.visit_id, notice.kind) == (pending, NoticeKind.REQUEST_EXPIRED)
+    assert notice.params["reason"] == ""  # the staff's (here: the system's) reason is not told
 
 
 async def test_a_visit_is_missing_for_whoever_may_not_see_it(

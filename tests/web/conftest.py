@@ -65,8 +65,9 @@ class Server:
                 purposes.append(str(event.get("purpose")))
         return purposes
 
-    def sign_in_code(self, email: str, after: int = 0) -> str:
-        """The newest sign-in code the log channel 'sent' to ``email``, waiting a little."""
+    def sign_in_code(self, email: str, after: int = 0, purpose: str = "sign_in_code") -> str:
+        """The newest code (of ``purpose``) the log channel 'sent' to ``email``, waiting a
+        little."""
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             codes = []
@@ -78,7 +79,7 @@ class Server:
                 if (
                     event.get("event") == "message_logged_not_sent"
                     and event.get("to") == email
-                    and event.get("purpose") == "sign_in_code"
+                    and event.get("purpose") == purpose
                 ):
                     found = re.search(r"\b(\d{6})\b", str(event.get("text")))
                     if found:

@@ -35,6 +35,8 @@ from visits.accounts.schemas import (
     HouseholdOut,
     HouseholdUpdateIn,
     MeOut,
+    PhoneCodeIn,
+    PhoneConfirmationOut,
     SignUpIn,
     StaffCreateIn,
     StaffOut,
@@ -48,7 +50,7 @@ from visits.accounts.schemas import (
     VisitorPage,
     VisitorUpdateIn,
 )
-from visits.accounts.service import households, sign_in
+from visits.accounts.service import households, phone, sign_in
 from visits.accounts.service import staff as staff_accounts
 from visits.db.models import AuthToken, Household, StaffMember
 from visits.dependencies import AppSettings, DbSession, RequestLanguage, client_address
@@ -107,6 +109,15 @@ STAFF_SIGN_IN_BODY = _body(
 HOUSEHOLD_UPDATE_BODY = _body(
     ("SMS reminders on", {"sms_consent": True}),
     ("Messages in English", {"language": "en"}),
+    ("A new mobile number (to be confirmed)", {"phone": "0151 23456789"}),
+    ("Only the mobile number stays", {"email": ""}),
+)
+
+PHONE_CODE_BODY = _body(
+    (
+        "The code from the SMS",
+        {"challenge_id": "3b9e5a4c-8f21-4d0e-b6a7-1c2d3e4f5a6b", "code": "493817"},
+    ),
 )
 
 VISITOR_BODY = _body(("A child", VISITOR_EXAMPLE))
@@ -327,8 +338,11 @@ class HouseholdController(Controller):
 
     @patch(
         "/",
-        summary="Change name, language or SMS consent",
-        responses=problems("invalid-body", "household-not-found"),
+        summary="Change name, language, e-mail, mobile number, SMS consent or notices",
+        responses=problems(
+            "invalid-body", "contact-unavailable", "household-not-found", "rate-limited"
+        ),
+        operation_class=RateLimitedOperation,
     )
     async def update(
         self,
@@ -339,14 +353,85 @@ class HouseholdController(Controller):
     ) -> HouseholdOut:
         """Changes the fields given, for the signed-in household.
 
-        Reminders of upcoming visits follow at once: turning SMS consent off cancels pending
-        SMS reminders, turning it on (with a mobile number) plans them; a new language applies
-        to reminders not yet sent. The audit trail records which fields changed, not the values.
+        `email` and `phone` are normalised as at sign-up (national mobile numbers are read as
+        German and stored in E.164 form); an empty string removes one, but one of the two must
+        stay (422 `invalid-body`). An address or number that cannot be used, for whatever
+        reason (another household may have it), answers 422 `contact-unavailable`, always in
+        the same words: nothing is told about anyone else. Changing a contact counts against a
+        limit per household (10 per 15 minutes; 429 with `Retry-After`), and codes sent to the
+        old address or number stop working.
+
+        A new mobile number is not confirmed (`phone_confirmed` false): SMS and reminders go
+        there only once a code sent to it came back (`POST /household/phone-confirmation`).
+
+        Reminders of upcoming visits follow at once: turning SMS consent off (or changing or
+        removing the number) cancels pending SMS reminders, turning it on (with a confirmed
+        mobile number) plans them; a new language applies to reminders not yet sent. The audit
+        trail records which fields changed, not the values.
         """
         body = parse_body(HouseholdUpdateIn, data)
         return households.household_out(
             await households.update_household(db_session, household, body, settings)
         )
+
+    @post(
+        "/phone-confirmation",
+        status_code=HTTP_202_ACCEPTED,
+        summary="Send a code by SMS to confirm the mobile number",
+        responses=problems("no-phone", "phone-confirmed", "household-not-found", "rate-limited"),
+        operation_class=RateLimitedOperation,
+    )
+    async def send_phone_code(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        household: HouseholdUser,
+        settings: AppSettings,
+    ) -> PhoneConfirmationOut:
+        """Sends a six-digit code by SMS to the signed-in household's mobile number; send it
+        back with the `challenge_id` to `POST /household/phone-confirmation/verify`. SMS
+        (reminders, notices) go only to a confirmed number; signing in with a code sent by
+        SMS confirms the number too.
+
+        A household without a mobile number answers 409 `no-phone`, one whose number is
+        confirmed 409 `phone-confirmed`. The code is valid for a few minutes and five tries.
+        Rate-limited like sign-in codes, per client and per number (429 with `Retry-After`).
+        """
+        return await phone.send_code(
+            db_session, household, client_address(request), settings.sign_in_code_minutes
+        )
+
+    @post(
+        "/phone-confirmation/verify",
+        status_code=HTTP_200_OK,
+        summary="Confirm the mobile number with the code from the SMS",
+        responses=problems(
+            "invalid-body", "invalid-phone-code", "household-not-found", "rate-limited"
+        ),
+        operation_class=RateLimitedOperation,
+    )
+    async def verify_phone_code(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        household: HouseholdUser,
+        settings: AppSettings,
+        data: Annotated[SkipValidation[PhoneCodeIn], PHONE_CODE_BODY],
+    ) -> HouseholdOut:
+        """Checks the code of a confirmation challenge of the signed-in household; the right
+        code confirms the mobile number (`phone_confirmed` true, audited) and plans SMS
+        reminders of upcoming visits when the household consented.
+
+        A code is single-use, expires, allows five tries, and only confirms the number it was
+        sent to: after a change of number it no longer works. Every failure (wrong, expired,
+        used, another household's or unknown challenge) answers the same 422
+        `invalid-phone-code`. Rate-limited per client (429 with `Retry-After`).
+        """
+        body = parse_body(PhoneCodeIn, data)
+        confirmed = await phone.confirm(
+            db_session, household, body.challenge_id, body.code, client_address(request), settings
+        )
+        return households.household_out(confirmed)
 
     @get("/visitors", summary="The household's visitors")
     async def visitors(

@@ -17,6 +17,7 @@ from visits.enums import (
     ApprovalStatus,
     ContactChannel,
     Language,
+    NotifyBy,
     Relationship,
     StaffRole,
     VisitStatus,
@@ -38,6 +39,23 @@ Code = Annotated[
 Email = Annotated[str, EMAIL_META]
 Mobile = Annotated[str, E164_META]
 PrisonNumber = Annotated[str, single_line(32)]
+NewEmail = Annotated[
+    str,
+    EMAIL_META,
+    msgspec.Meta(
+        description="A new e-mail address (sign-in codes and notices go there from now on); an "
+        "empty string removes it. One contact must stay: an e-mail address or a mobile number."
+    ),
+]
+NewMobile = Annotated[
+    str,
+    E164_META,
+    msgspec.Meta(
+        description="A new mobile number (national numbers are read as German, stored in E.164 "
+        "form); an empty string removes it. A new number is not confirmed: SMS go there only "
+        "once a code sent to it came back (`POST /api/v1/household/phone-confirmation`)."
+    ),
+]
 MAX_GRANTS = 50
 
 
@@ -170,6 +188,14 @@ class HouseholdOut(msgspec.Struct):
     phone: Mobile | None
     language: Language
     sms_consent: bool
+    phone_confirmed: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Whether a code sent by SMS to the number came back (signing in with "
+            "the mobile number confirms it); SMS go only to a confirmed number."
+        ),
+    ]
+    notify_by: NotifyBy
 
 
 class HouseholdUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -177,7 +203,31 @@ class HouseholdUpdateIn(msgspec.Struct, forbid_unknown_fields=True):
 
     guardian_name: Name | None = None
     language: Language | None = None
+    email: NewEmail | None = None
+    phone: NewMobile | None = None
     sms_consent: bool | None = None
+    notify_by: Annotated[
+        NotifyBy | None,
+        msgspec.Meta(
+            description="How notices reach the household: `email`, `sms` or `both`; the other "
+            "medium stands in when the chosen one is missing or the number is not confirmed."
+        ),
+    ] = None
+
+
+class PhoneConfirmationOut(msgspec.Struct):
+    """A confirmation code is on its way by SMS to the household's mobile number; send it back
+    with ``challenge_id`` to ``POST /api/v1/household/phone-confirmation/verify``."""
+
+    challenge_id: uuid.UUID
+    expires_at: datetime
+
+
+class PhoneCodeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """The code from the SMS and the challenge it answers."""
+
+    challenge_id: uuid.UUID
+    code: Code
 
 
 class VisitorIn(msgspec.Struct, forbid_unknown_fields=True):

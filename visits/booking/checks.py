@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.facts import judge, load_visitors
 from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
-from visits.booking.service import expire_holds
+from visits.booking.service import expire_holds, judge_again, rejudging
 from visits.dates import DEFAULT_SLOT_DAYS, date_problems, range_problems
-from visits.db.models import Facility, Prisoner
+from visits.db.models import Facility, Prisoner, Visit
 from visits.enums import BookableBy
 from visits.errors import Invalid, NotFound, invalid_parameters
 from visits.facilities import queries
@@ -103,21 +103,32 @@ async def annotated_slots(
     limit: int,
     offset: int,
     language: str,
+    moving: Visit | None = None,
 ) -> tuple[list[AnnotatedSlot], int]:
     """The public slot listing, each slot judged for this party (family view of the reasons).
-    Holds that ran out give their capacity back first; the request's boundary commits that."""
-    visitors = await load_visitors(session, visitor_ids, household_id)
+    Holds that ran out give their capacity back first; the request's boundary commits that.
+
+    ``moving``: the household's booked visit that is to move. Each slot is then judged as
+    ``service.reschedule`` judges the move (``service.judge_again``): for the visit's own
+    party, with the rules staff set aside for it, and without the visit competing with itself
+    (its allowance, entitlement and its own slot's capacity count as free), so the list offers
+    exactly the times a move is accepted for; ``visitor_ids`` are not used."""
+    basis = await rejudging(session, moving, staff=False) if moving is not None else None
+    visitors = [] if basis is not None else await load_visitors(session, visitor_ids, household_id)
     await expire_holds(session)
     rows, total = await queries.list_public_slots(session, criteria, limit=limit, offset=offset)
     items = []
     for row in rows:
-        verdict = await judge(
-            session,
-            slot_id=row.slot.id,
-            prisoner_id=prisoner_id,
-            visitors=visitors,
-            channel=BookableBy.PUBLIC,
-        )
+        if basis is not None:
+            verdict = await judge_again(session, basis, row.slot.id)
+        else:
+            verdict = await judge(
+                session,
+                slot_id=row.slot.id,
+                prisoner_id=prisoner_id,
+                visitors=visitors,
+                channel=BookableBy.PUBLIC,
+            )
         decision = verdict.decision
         shown = set(decision.refused_by) | set(decision.review_by) | set(decision.warnings)
         reasons: list[RuleResultView] = [

@@ -873,6 +873,56 @@ class StaffVisitController(Controller):
             request, db_session, caller.idempotency_key, idempotency_key, data, operation
         )
 
+    @post(
+        "/visits/{visit_id:uuid}/reschedule",
+        status_code=HTTP_200_OK,
+        summary="Move a visit to another slot; the household is told",
+        response_description="The visit at its new slot.",
+        responses=problems(
+            "invalid-body",
+            "visit-not-found",
+            "not-reschedulable",
+            "same-slot",
+            *PARTY_PROBLEMS,
+            "prisoner-busy",
+            "slot-full",
+            "booking-refused",
+            *KEY_PROBLEMS,
+        ),
+        response_headers=REPLAYED,
+        dependencies=staff_visit(BOOKING_ROLES, lock=True),
+    )
+    async def reschedule(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: DbSession,
+        caller: RequestCaller,
+        visit: CallersVisit,
+        settings: AppSettings,
+        data: Annotated[
+            SkipValidation[RescheduleIn],
+            Body(examples=[Example(summary="Another slot", value={"slot_id": SLOT})]),
+        ],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[VisitOut]:
+        """Moves a confirmed or requested visit to another slot of its facility (e.g. one a
+        closure flagged), for the same party, after checking every rule for the new slot as a
+        booking by staff. The new slot is secured before the old one is released; the household
+        is told by e-mail or SMS and gets the updated invite (same UID, SEQUENCE up).
+
+        For visits officers and visits managers of the visit's facility (admins: every
+        facility). Send an `Idempotency-Key` to retry safely.
+        """
+        body = parse_body(RescheduleIn, data)
+
+        async def operation() -> tuple[int, Any]:
+            await service.reschedule(db_session, caller, visit, body.slot_id, settings=settings)
+            return 200, await _out(db_session, visit, caller, settings)
+
+        return await idempotency.run(
+            request, db_session, caller.idempotency_key, idempotency_key, data, operation
+        )
+
 
 class SlotController(Controller):
     path = "/api/v1/slots"

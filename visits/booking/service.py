@@ -34,6 +34,7 @@ from visits.db.models import (
     AllowanceEntry,
     Slot,
     Visit,
+    Visitor,
     VisitOverride,
     VisitParty,
 )
@@ -42,13 +43,14 @@ from visits.enums import (
     ACTIVE_VISIT_STATES,
     BookableBy,
     Channel,
+    ContactChannel,
+    NoticeKind,
     StaffRole,
     VisitStatus,
 )
 from visits.errors import Conflict, Forbidden, NotFound, Refused, Unprocessable
 from visits.i18n import DEFAULT_LANGUAGE, N_, translate
-from visits.notify import reminders
-from visits.notify.notices import HouseholdNotice
+from visits.notify import outbox, reminders
 from visits.rules import review
 from visits.rules.allowances import ledger_for
 from visits.rules.catalogue import RuleId
@@ -366,13 +368,26 @@ async def confirm(
         facility_id=visit.facility_id,
     )
     after_commit(session, InviteMail(visit.id))
+    if visit.status is VisitStatus.CONFIRMED:  # the e-mail is the invite; a text says it too
+        await outbox.tell_household(session, visit, NoticeKind.VISIT_BOOKED, by=ContactChannel.SMS)
     await session.flush()
     return visit, verdict
 
 
-async def _rejudge(
-    session: AsyncSession, visit: Visit, caller: Caller, slot_id: uuid.UUID
-) -> Verdict:
+@dataclass(frozen=True)
+class Rejudging:
+    """What judging a booked visit again needs, loaded once: its party, the rules staff set
+    aside for it, and the channel it is judged for. A move (the API's and the pages' list of
+    new times alike) judges each candidate slot with it (``judge_again``)."""
+
+    visit: Visit
+    visitors: list[Visitor]
+    overrides: list[Override]
+    channel: BookableBy
+
+
+async def rejudging(session: AsyncSession, visit: Visit, *, staff: bool) -> Rejudging:
+    """The basis for judging ``visit`` again, for staff (``staff``) or its household."""
     party = list(
         await session.scalars(
             sa.select(VisitParty.visitor_id).where(VisitParty.visit_id == visit.id)
@@ -392,18 +407,34 @@ async def _rejudge(
         )
         for o in stored
     ]
-    same_slot = slot_id == visit.slot_id
+    channel = (
+        BookableBy.STAFF if staff or visit.channel is not Channel.ONLINE else BookableBy.PUBLIC
+    )
+    return Rejudging(visit, visitors, overrides, channel)
+
+
+async def judge_again(session: AsyncSession, basis: Rejudging, slot_id: uuid.UUID) -> Verdict:
+    """Every rule for the visit in ``slot_id``: the visit does not compete with itself (its
+    capacity in its own slot, its allowance and its entitlement count as free), and the rules
+    staff set aside for it stay set aside."""
+    visit = basis.visit
     return await judge(
         session,
         slot_id=slot_id,
         prisoner_id=visit.prisoner_id,
-        visitors=visitors,
-        channel=BookableBy.STAFF
-        if caller.is_staff or visit.channel is not Channel.ONLINE
-        else BookableBy.PUBLIC,
-        overrides=overrides,
-        own_usage=_usage(visit) if same_slot else None,
+        visitors=basis.visitors,
+        channel=basis.channel,
+        overrides=basis.overrides,
+        own_usage=_usage(visit) if slot_id == visit.slot_id else None,
         exclude_visit=visit.id,
+    )
+
+
+async def _rejudge(
+    session: AsyncSession, visit: Visit, caller: Caller, slot_id: uuid.UUID
+) -> Verdict:
+    return await judge_again(
+        session, await rejudging(session, visit, staff=caller.is_staff), slot_id
     )
 
 
@@ -449,7 +480,7 @@ async def cancel(
     )
     after_commit(session, InviteMail(visit.id))
     if caller.is_staff:
-        after_commit(session, HouseholdNotice(visit.id, "cancelled", reason or ""))
+        await outbox.tell_household(session, visit, NoticeKind.VISIT_CANCELLED, reason or "")
     await session.flush()
     return visit
 
@@ -539,6 +570,8 @@ async def reschedule(
         changes={"from_slot": str(old_slot), "to_slot": str(new_slot_id)},
     )
     after_commit(session, InviteMail(visit.id))
+    if caller.is_staff:
+        await outbox.tell_household(session, visit, NoticeKind.VISIT_MOVED)
     await session.flush()
     return visit, verdict
 
@@ -594,7 +627,8 @@ async def decide_request(
         reason=reason,
     )
     after_commit(session, InviteMail(visit.id))
-    after_commit(session, HouseholdNotice(visit.id, "confirmed" if approve else "rejected", reason))
+    decided = NoticeKind.VISIT_CONFIRMED if approve else NoticeKind.VISIT_REJECTED
+    await outbox.tell_household(session, visit, decided)  # a staff reason is never told
     await session.flush()
     return visit
 
@@ -692,6 +726,6 @@ async def reject_stale_requests(session: AsyncSession, cutoff_hours: int) -> lis
             facility_id=visit.facility_id,
             reason=STALE_REASON,
         )
-        after_commit(session, HouseholdNotice(visit.id, "rejected"))
+        await outbox.tell_household(session, visit, NoticeKind.REQUEST_EXPIRED)
         after_commit(session, InviteMail(visit.id))
     return stale

@@ -5,11 +5,13 @@ routes each to the channel of its medium: e-mail over SMTP (``visits.mail``), SM
 Twilio sender the reminders use. The log channel writes a message to the log instead; it stands
 in for a medium without a configured channel in development and tests only. In production the
 settings refuse to start without a real channel (``settings.load_settings``), and a message for
-a medium without one is dropped with a log line that names neither its text nor its recipient.
+a medium without one is ``Undeliverable``; nothing here logs a message's text or recipient
+outside the log channel.
 """
 
 from __future__ import annotations
 
+import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -19,7 +21,7 @@ import structlog
 from visits.enums import ContactChannel
 from visits.i18n import DEFAULT_LANGUAGE
 from visits.mail import SmtpSender, notice_mail
-from visits.notify.sms import SmsSender, TwilioSender, masked
+from visits.notify.sms import PermanentFailure, SmsSender, TwilioSender, masked
 from visits.settings import Settings
 
 log = structlog.get_logger("visits.notify")
@@ -35,15 +37,21 @@ class OutgoingMessage:
     language: str = DEFAULT_LANGUAGE
 
 
+class Undeliverable(Exception):
+    """The message cannot reach its recipient (no channel for its medium, an address or number
+    the provider refuses): trying again would not help."""
+
+
 class NotificationChannel(Protocol):
-    async def send(self, message: OutgoingMessage) -> None:
-        """Deliver ``message`` or raise; callers decide whether a failure matters."""
+    async def send(self, message: OutgoingMessage) -> str | None:
+        """Deliver ``message`` and return the provider's id for it (an SMS's SID), or raise:
+        ``Undeliverable`` when retrying is useless, anything else when it may work later."""
 
 
 class LogChannel:
     """Writes the message to the log instead of sending it (development and tests only)."""
 
-    async def send(self, message: OutgoingMessage) -> None:
+    async def send(self, message: OutgoingMessage) -> str | None:
         log.info(
             "message_logged_not_sent",
             channel=message.channel.value,
@@ -52,6 +60,7 @@ class LogChannel:
             subject=message.subject,
             text=message.text,
         )
+        return None
 
 
 class EmailChannel:
@@ -60,10 +69,14 @@ class EmailChannel:
     def __init__(self, smtp: SmtpSender, sender: str) -> None:
         self.smtp, self.sender = smtp, sender
 
-    async def send(self, message: OutgoingMessage) -> None:
+    async def send(self, message: OutgoingMessage) -> str | None:
         mail = notice_mail(self.sender, message.to, message.subject, message.text, message.language)
-        await self.smtp.send(mail)
+        try:
+            await self.smtp.send(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise Undeliverable("the mail server refused the address") from exc
         log.info("message_mailed", purpose=message.purpose)
+        return None
 
 
 class SmsChannel:
@@ -72,11 +85,15 @@ class SmsChannel:
     def __init__(self, sms: SmsSender) -> None:
         self.sms = sms
 
-    async def send(self, message: OutgoingMessage) -> None:
-        sent = await self.sms.send(message.to, message.text)
+    async def send(self, message: OutgoingMessage) -> str | None:
+        try:
+            sent = await self.sms.send(message.to, message.text)
+        except PermanentFailure as exc:
+            raise Undeliverable(str(exc)) from exc
         log.info(
             "message_texted", purpose=message.purpose, to=masked(message.to), sid=sent.provider_id
         )
+        return sent.provider_id
 
 
 class Notifier:
@@ -89,12 +106,11 @@ class Notifier:
         """Whether a message by ``medium`` reaches anyone (not only a log)."""
         return medium in self.channels and not isinstance(self.channels[medium], LogChannel)
 
-    async def send(self, message: OutgoingMessage) -> None:
+    async def send(self, message: OutgoingMessage) -> str | None:
         channel = self.channels.get(message.channel)
         if channel is None:
-            log.warning("message_not_sent", channel=message.channel.value, purpose=message.purpose)
-            return
-        await channel.send(message)
+            raise Undeliverable(f"no {message.channel.value} channel is configured")
+        return await channel.send(message)
 
 
 def notifier_for(settings: Settings) -> Notifier:

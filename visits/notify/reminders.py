@@ -85,6 +85,7 @@ async def plan(session: AsyncSession, visit: Visit, settings: Settings) -> list[
         and visit.status is VisitStatus.CONFIRMED
         and household is not None
         and household.phone_e164 is not None
+        and household.phone_confirmed_at is not None
         and household.sms_consent
         and household.sms_opted_out_at is None
     )

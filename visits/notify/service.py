@@ -11,9 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.audit import Actor, record
 from visits.db.base import utcnow
+from visits.db.models import Notice, Reminder
 from visits.enums import ActorType, Channel, ReminderState
 from visits.notify import reminders
-from visits.notify.queries import households_with_phone, reminder_by_message_id
+from visits.notify.queries import (
+    households_with_phone,
+    notice_by_message_id,
+    reminder_by_message_id,
+)
 from visits.notify.sms import OPTED_OUT, masked
 from visits.settings import Settings
 
@@ -36,20 +41,22 @@ STATUS_RANK = {
 async def record_delivery_status(
     session: AsyncSession, message_id: str, status: str, error_code: str, to: str
 ) -> None:
-    """A delivery report for the SMS ``message_id``: the reminder's state moves forward only (so
-    repeated and reordered reports are harmless); unknown messages and states are ignored. The
-    error "number opted out" stops SMS to ``to``, as STOP does."""
+    """A delivery report for the SMS ``message_id``, a reminder's or else a notice's: its state
+    moves forward only (so repeated and reordered reports are harmless); unknown messages and
+    states are ignored. The error "number opted out" stops SMS to ``to``, as STOP does."""
     status = status.lower()
-    reminder = await reminder_by_message_id(session, message_id)
-    if reminder is None or status not in STATUS_RANK:
+    row: Reminder | Notice | None = await reminder_by_message_id(session, message_id)
+    if row is None:
+        row = await notice_by_message_id(session, message_id)
+    if row is None or status not in STATUS_RANK:
         return
-    if STATUS_RANK[status] > STATUS_RANK.get(reminder.provider_status or "accepted", 0):
-        reminder.provider_status = status
+    if STATUS_RANK[status] > STATUS_RANK.get(row.provider_status or "accepted", 0):
+        row.provider_status = status
         if status == "delivered":
-            reminder.state = ReminderState.DELIVERED
+            row.state = ReminderState.DELIVERED
         elif status in ("failed", "undelivered"):
-            reminder.state = ReminderState.UNDELIVERABLE
-            reminder.last_error = f"{status} {error_code}".strip()
+            row.state = ReminderState.UNDELIVERABLE
+            row.last_error = f"{status} {error_code}".strip()
     if error_code == str(OPTED_OUT):
         await opt_out(session, to)
 

@@ -1,9 +1,10 @@
-"""Staff API: prisoners and visitor approvals per facility, audit trails."""
+"""Staff API: prisoners and visitor approvals per facility, audit trails, and the notices to
+families that need attention."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, get, post
 from litestar.openapi.spec import Example
@@ -17,9 +18,11 @@ from visits.accounts.principals import (
     staff_guard,
 )
 from visits.dependencies import DbSession, RequestLanguage
-from visits.enums import ApprovalStatus
+from visits.enums import ApprovalStatus, ReminderState
 from visits.facilities.queries import facility_or_404
 from visits.facilities.service.access import READ_ROLES
+from visits.notify import queries as notify_queries
+from visits.notify.presenters import shown_error
 from visits.openapi import problems
 from visits.pagination import DEFAULT_LIMIT, Limit, Offset, Page
 from visits.people import service
@@ -27,6 +30,8 @@ from visits.people.alerts import AlertOut, facility_alerts
 from visits.people.schemas import (
     AuditEventPage,
     DecisionIn,
+    NoticeOut,
+    NoticePage,
     PrisonerIn,
     PrisonerOut,
     PrisonerPage,
@@ -55,6 +60,16 @@ ObjectId = Annotated[
         pattern=r"^[\x21-\x7e]+(?![\s\S])",
         description="The object's id (a UUID, or a visit reference).",
         examples=[Example(value="0b7f4a53-9e0c-4f7e-a1de-2f1c8a0e6d11")],
+    ),
+]
+
+AttentionState = Annotated[
+    Literal["pending", "failed", "undeliverable"] | None,
+    QueryParameter(
+        name="state",  # ``state`` itself is a name Litestar keeps for the application state
+        description="Only notices in this state: `failed` (given up after every attempt, or "
+        "Twilio reported the SMS failed), `undeliverable` (no channel, or the address or number "
+        "was refused), `pending` (failed at least once, to be tried again).",
     ),
 ]
 
@@ -235,3 +250,52 @@ class StaffPeopleController(Controller):
         staff.role_for(facility_id, READ_ROLES)
         facility = await facility_or_404(db_session, facility_id)
         return await facility_alerts(db_session, facility, language)
+
+    @get(
+        "/facilities/{facility_id:uuid}/notices",
+        summary="Messages to families that need attention",
+        responses=problems("facility-not-found"),
+    )
+    async def notices(
+        self,
+        db_session: DbSession,
+        staff: StaffUser,
+        facility_id: FromPath[uuid.UUID],
+        notice_state: AttentionState = None,
+        limit: Limit = DEFAULT_LIMIT,
+        offset: Offset = 0,
+    ) -> NoticePage:
+        """The e-mails and text messages to families about visits at the facility (decisions,
+        cancellations, moves, closures) that did not reach them: failed, undeliverable, or
+        waiting to be tried again after a failed attempt; newest first, one page at a time.
+
+        Any staff role at the facility may read the list (admins: every facility); a facility
+        where the caller holds no role answers 403, whether or not it exists. Items name the
+        visit, never the address or the message's text; an error quoting the address shows it
+        masked. Staff reach the family another way (the visit's household) and fix the address.
+        """
+        staff.role_for(facility_id, READ_ROLES)
+        await facility_or_404(db_session, facility_id)
+        rows, total = await notify_queries.notices_needing_attention(
+            db_session,
+            facility_id,
+            state=ReminderState(notice_state) if notice_state else None,
+            limit=limit,
+            offset=offset,
+        )
+        items = [
+            NoticeOut(
+                id=n.id,
+                visit_id=n.visit_id,
+                kind=n.kind,
+                channel=n.channel,
+                state=n.state,
+                attempts=n.attempts,
+                last_error=shown_error(n),
+                provider_status=n.provider_status,
+                created_at=n.created_at,
+                sent_at=n.sent_at,
+            )
+            for n, _ in rows
+        ]
+        return Page(items, total, limit, offset)

@@ -1,4 +1,4 @@
-"""Staff-side bodies for prisoners, visitor approvals and audit trails."""
+"""Staff-side bodies for prisoners, visitor approvals, audit trails and notices to families."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from litestar.openapi.spec import Schema
 from litestar.params import KwargDefinition
 
 from visits.accounts.schemas import PrisonNumber, Reason, ShortName
-from visits.enums import ActorType, ApprovalStatus, Channel, CustodyStatus, Relationship
+from visits.enums import (
+    ActorType,
+    ApprovalStatus,
+    Channel,
+    ContactChannel,
+    CustodyStatus,
+    NoticeKind,
+    Relationship,
+    ReminderState,
+)
 from visits.i18n import Message
 from visits.openapi import schema_name
 from visits.pagination import Page
@@ -104,6 +113,31 @@ class AuditEventOut(msgspec.Struct):
     reason: str | None
 
 
+class NoticeOut(msgspec.Struct):
+    """A message to a family about a visit, as staff see it: what it was about, how it went
+    and what went wrong — never where it went nor what it said."""
+
+    id: uuid.UUID
+    visit_id: uuid.UUID | None
+    kind: NoticeKind
+    channel: ContactChannel
+    state: ReminderState
+    attempts: int
+    last_error: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Why the last attempt failed (the recipient's address masked).",
+            examples=["Twilio refused: 21211 The 'To' number +491…78 is not a valid phone number."],
+        ),
+    ]
+    provider_status: Annotated[
+        str | None, msgspec.Meta(description="Twilio's last delivery status of an SMS.")
+    ]
+    created_at: datetime
+    sent_at: datetime | None
+
+
 PrisonerPage = Annotated[Page[PrisonerOut], schema_name("PrisonerPage")]
 StaffApprovalPage = Annotated[Page[StaffApprovalOut], schema_name("StaffApprovalPage")]
 AuditEventPage = Annotated[Page[AuditEventOut], schema_name("AuditEventPage")]
+NoticePage = Annotated[Page[NoticeOut], schema_name("NoticePage")]

@@ -19,7 +19,8 @@ from visits.db import transaction
 from visits.db.base import utcnow
 from visits.db.models import Facility, SignInChallenge
 from visits.facilities.slot_generation import generate_slots
-from visits.notify import dispatch
+from visits.notify import dispatch, notice_dispatch
+from visits.notify.channels import notifier_for
 from visits.notify.sms import sender_for
 from visits.people.alerts import facility_alerts
 from visits.scheduler import boundary
@@ -111,6 +112,25 @@ async def log_child_contact_alerts(session_factory: async_sessionmaker[AsyncSess
                 log.warning("open_alerts", facility_id=str(facility.id), **by_rule)
             total += len(found)
     return total
+
+
+async def dispatch_notices(
+    session_factory: async_sessionmaker[AsyncSession], settings: Settings
+) -> int:
+    """Send the notices still due: those whose immediate send after their commit failed (retried
+    with back-off) or never ran (the process stopped first). Rows are claimed, so any number of
+    schedulers may run it."""
+    report = await notice_dispatch.dispatch_notices(session_factory, notifier_for(settings))
+    if report.claimed:
+        log.info(
+            "notices_dispatched",
+            sent=report.sent,
+            retried=report.retried,
+            failed=report.failed,
+            undeliverable=report.undeliverable,
+            lost=report.lost,
+        )
+    return report.sent
 
 
 async def dispatch_reminders(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.db.engine import create_engine, create_session_factory
 from visits.scheduler.jobs import (
+    dispatch_notices,
     dispatch_reminders,
     expire_holds,
     extend_slot_horizon,
@@ -37,6 +38,7 @@ JOB_DEFAULTS = {
 SLOT_HORIZON_INTERVAL_HOURS = 6
 PRUNE_INTERVAL_HOURS = 6
 DISPATCH_INTERVAL_SECONDS = 30
+NOTICE_INTERVAL_SECONDS = 15  # retries; a notice is first sent right after its commit
 # How long a stop waits for running jobs before cancelling them (below Docker's 10 s stop timeout).
 STOP_GRACE_SECONDS = 8.0
 
@@ -121,6 +123,15 @@ def build_scheduler(
         minutes=15,
         args=[session_factory, settings],
         id="reject_stale_requests",
+        next_run_time=datetime.now(UTC),
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        dispatch_notices,
+        "interval",
+        seconds=NOTICE_INTERVAL_SECONDS,
+        args=[session_factory, settings],
+        id="dispatch_notices",
         next_run_time=datetime.now(UTC),
         replace_existing=True,
     )

@@ -11,13 +11,21 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
-from visits.web.controllers import WebController
+from visits.web.controllers import WebController as FamilyPagesController
+from visits.web.household_pages import HouseholdPagesController
 
 WEB_DIR = Path(__file__).parent
 TEMPLATE_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 
 __all__ = ["WebController", "static_files", "template_config"]
+
+WebController = Router(
+    path="/",
+    route_handlers=[FamilyPagesController, HouseholdPagesController],
+    include_in_schema=False,
+)
+"""Every family page: the booking pages and the household's self-service pages."""
 
 
 def template_config() -> TemplateConfig[JinjaTemplateEngine]:

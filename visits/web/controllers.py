@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
@@ -43,25 +45,28 @@ from visits.booking.presenters import visit_out
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
-from visits.db.models import Prisoner
+from visits.db.models import Prisoner, Visit
 from visits.dependencies import AppSettings, DbSession, client_address
 from visits.enums import ACTIVE_VISIT_STATES, AgeBand, Channel, VisitStatus
 from visits.errors import (
     Conflict,
+    DomainError,
     Refused,
     TooManyRequests,
     Unauthenticated,
     Unprocessable,
 )
 from visits.facilities import queries as facility_queries
+from visits.facilities.presenters import room_out
 from visits.people import queries as people_queries
 from visits.rules.ages import age_on
 from visits.validation import browser_text, parse_body
 from visits.web import forms
-from visits.web.labels import field_messages
+from visits.web.labels import field_messages, set_aside_topic
 from visits.web.pages import (
     PAGE_DEPENDENCIES,
     FamilyPage,
+    HouseholdPage,
     Page,
     error_pages,
     own_visit,
@@ -127,6 +132,52 @@ def _sign_up_body(
     return body, {name: errors[name] for name in SIGN_UP_FIELDS if name in errors}
 
 
+def times_url(
+    prisoner_id: uuid.UUID,
+    week: date,
+    visitor_ids: Sequence[uuid.UUID],
+    *,
+    move: uuid.UUID | None = None,
+    fits: bool = False,
+) -> str:
+    """The week's times for a group (``/book/{prisoner}``): the week of ``week``, the visitors,
+    the visit being moved, and whether only the times that fit are shown."""
+    params = [("party", "1"), ("week", week.isoformat())]
+    params += [("visitor", str(v)) for v in visitor_ids]
+    if move is not None:
+        params.append(("move", str(move)))
+    if fits:
+        params.append(("fits", "1"))
+    return f"/book/{prisoner_id}?{urlencode(params)}"
+
+
+async def _times_of(db_session: DbSession, visit: Visit, zone: str) -> str:
+    """The times of the visit's week for its party, to choose one again."""
+    party = await visit_queries.party_visitor_ids(db_session, visit.id)
+    return times_url(visit.prisoner_id, visit.starts_at.astimezone(ZoneInfo(zone)).date(), party)
+
+
+def _hold_ran_out(visit: Visit, now: datetime) -> bool:
+    """The reservation ran out: expired, or held past its time and not yet swept."""
+    if visit.status is VisitStatus.EXPIRED:
+        return True
+    expires = visit.hold_expires_at
+    return visit.status is VisitStatus.HELD and expires is not None and expires <= now
+
+
+def _movable(visit: Visit, now: datetime) -> bool:
+    """A booked visit that has not begun may move (``service.reschedule``)."""
+    booked = visit.status in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED)
+    return booked and visit.starts_at > now
+
+
+def _past_cutoff(visit: Visit, now: datetime, cutoff_hours: int) -> bool:
+    """A booked visit too close to cancel online (``service.cancel`` refuses it then)."""
+    return visit.status is VisitStatus.CONFIRMED and visit.starts_at - now < timedelta(
+        hours=cutoff_hours
+    )
+
+
 class WebController(Controller):
     """Server-rendered pages for families (German and English)."""
 
@@ -135,7 +186,7 @@ class WebController(Controller):
     dependencies = PAGE_DEPENDENCIES
     before_request = check_csrf  # type: ignore[assignment]  # a plain hook, not a method
     exception_handlers = {
-        **error_pages(Page, "problem.html"),
+        **error_pages(HouseholdPage, "problem.html"),
         SignInRequired: _on_sign_in_required,
     }
 
@@ -468,13 +519,18 @@ class WebController(Controller):
         visitor: Annotated[list[uuid.UUID] | None, QueryParameter()] = None,
         party: Annotated[str | None, QueryParameter()] = None,
         move: Annotated[uuid.UUID | None, QueryParameter()] = None,
+        fits: Annotated[bool, QueryParameter()] = False,
     ) -> Response[Any]:
+        """A week of times judged for the group (``fits``: only the times it can book). When
+        a booked visit moves (``move``), each time is judged as the move itself would be."""
         household_id = page.principal.household_id
         moving = None
         if move is not None:  # choosing a new time for a booked visit: same party
             moving = await visit_for(db_session, move, ForHousehold(household_id))
             if moving.prisoner_id != prisoner_id:
                 raise NotFoundException
+            if not _movable(moving, datetime.now(UTC)):  # cancelled, begun, or not booked
+                return see_other(f"/my-visits/{moving.id}")
             visitor = await visit_queries.party_visitor_ids(db_session, move)
             party = "1"
         found = [
@@ -493,11 +549,14 @@ class WebController(Controller):
             selected = [v for v in visitor or [] if v in approved_ids]
         zone = ZoneInfo(facility.timezone)
         today = datetime.now(zone).date()
+        if moving is not None and week is None:  # open at the visit's own week
+            week = moving.starts_at.astimezone(zone).date()
         this_monday = today - timedelta(days=today.weekday())
         monday = (week or today) - timedelta(days=(week or today).weekday())
         monday = min(max(monday, this_monday), this_monday + timedelta(weeks=MAX_WEEKS_AHEAD))
         days: list[tuple[date, list[Any]]] = []
-        if selected:
+        hidden = 0
+        if selected or moving is not None:
             criteria = facility_queries.SlotFilter(
                 date_from=max(monday, today),
                 date_to=monday + timedelta(days=6),
@@ -512,13 +571,29 @@ class WebController(Controller):
                 limit=200,
                 offset=0,
                 language=page.language,
+                moving=moving,
             )
             for item in items:
+                current = moving is not None and item.slot_id == moving.slot_id
+                if fits and item.verdict == "not_possible" and not current:
+                    hidden += 1
+                    continue
                 day = item.local_start.date()
                 if not days or days[-1][0] != day:
                     days.append((day, []))
                 days[-1][1].append(item)
+        rooms, _ = await facility_queries.list_rooms(db_session, facility.id, limit=200, offset=0)
         ages = {v.id: age_on(v.birth_date, today) for v in approved}
+
+        def week_url(first: date, *, only_fitting: bool = fits) -> str:
+            return times_url(
+                prisoner_id,
+                first,
+                selected,
+                move=moving.id if moving is not None else None,
+                fits=only_fitting,
+            )
+
         return page.render(
             "slots.html",
             prisoner=prisoner,
@@ -529,14 +604,19 @@ class WebController(Controller):
             selected_csv=",".join(str(v) for v in selected),
             monday=monday,
             sunday=monday + timedelta(days=6),
-            previous_week=(monday - timedelta(weeks=1)) if monday > this_monday else None,
+            previous_week=week_url(monday - timedelta(weeks=1)) if monday > this_monday else None,
             next_week=(
-                monday + timedelta(weeks=1)
+                week_url(monday + timedelta(weeks=1))
                 if monday < this_monday + timedelta(weeks=MAX_WEEKS_AHEAD)
                 else None
             ),
+            fits=fits,
+            toggle_url=week_url(monday, only_fitting=not fits),
+            hidden=hidden,
             days=days,
             moving=moving,
+            # Rooms are unique by name within a facility; the list shows the facility's slots.
+            child_friendly={room.name for room in rooms if room_out(room).child_friendly},
         )
 
     @post("/book/{prisoner_id:uuid}/hold")
@@ -568,6 +648,9 @@ class WebController(Controller):
             )
         except Refused as refusal:
             return self._refused(page, refusal, back=f"/book/{prisoner_id}")
+        except Conflict as taken:  # the last place went, or another visit is at this time
+            back = (page._("Choose another time"), f"/book/{prisoner_id}")
+            return self._problem(page, taken, links=[back])
         return see_other(f"/my-visits/{visit.id}", done="held")
 
     @staticmethod
@@ -575,6 +658,16 @@ class WebController(Controller):
         """Every reason at once, kindly; other problems get their own sentence."""
         reasons = list(refusal.extra.get("rule_results", []))
         return page.render("refused.html", status=422, reasons=reasons, back=back)
+
+    @staticmethod
+    def _problem(
+        page: Page, error: DomainError, *, links: Sequence[tuple[str, str]]
+    ) -> Response[Any]:
+        """A step that did not work, on a page of the signed-in family (its menu and
+        language), in the page's words, with the ways on (text, address)."""
+        return page.render(
+            "problem.html", status=error.status, message=page.problem(error), links=links
+        )
 
     # --- the household's visits -------------------------------------------------------------
 
@@ -602,20 +695,40 @@ class WebController(Controller):
         )
         ids = [p.visitor_id for p in shown.party if p.visitor_id is not None]
         row = await visit_queries.visit_row(db_session, visit)
+        zone = row.facility.timezone
         now = datetime.now(UTC)
+        ran_out = _hold_ran_out(visit, now)
+        # A rule staff set aside reads as set aside, never as a failure; no name, no reason.
+        set_aside = {o.rule_id for o in await visit_queries.overrides_of(db_session, visit.id)}
+        stored = {str(r.get("rule_id")): r for r in visit.rule_results}
+        notes = [r for r in shown.results if r.passed or r.rule_id not in set_aside]
+        topics = [
+            set_aside_topic(
+                r.rule_id,
+                confidential=stored[r.rule_id].get("family_message") is not None,
+                gettext=page._,
+            )
+            for r in shown.results
+            if not r.passed and r.rule_id in set_aside
+        ]
+        upcoming = visit.ends_at > now
         return page.render(
             "visit.html",
             row=row,
-            zone=row.facility.timezone,
+            zone=zone,
             visit=visit,
             shown=shown,
+            notes=notes,
+            set_aside=topics,
             names=await account_queries.given_names(db_session, ids),
             prisoner=await db_session.get(Prisoner, visit.prisoner_id),
-            can_confirm=visit.status is VisitStatus.HELD,
-            can_cancel=visit.status in ACTIVE_VISIT_STATES and visit.ends_at > now,
-            can_move=visit.status in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED)
-            and visit.starts_at > now,
-            has_invite=invite_method(visit.status) is not None,
+            ran_out=ran_out,
+            times_again=await _times_of(db_session, visit, zone) if ran_out else None,
+            can_confirm=visit.status is VisitStatus.HELD and not ran_out,
+            can_cancel=visit.status in ACTIVE_VISIT_STATES and upcoming and not ran_out,
+            too_late_to_cancel=_past_cutoff(visit, now, settings.cancel_cutoff_hours),
+            can_move=_movable(visit, now),
+            has_invite=invite_method(visit.status) == "REQUEST" and upcoming,
             cutoff_hours=settings.cancel_cutoff_hours,
         )
 
@@ -638,6 +751,13 @@ class WebController(Controller):
             )
         except Refused as refusal:
             return self._refused(page, refusal, back=f"/my-visits/{visit.id}")
+        except Conflict as late:  # the hold ran out, or the visit was settled meanwhile
+            row = await visit_queries.visit_row(db_session, visit)
+            links = [(page._("Your visit"), f"/my-visits/{visit.id}")]
+            if late.slug == "hold-expired":
+                again = await _times_of(db_session, visit, row.facility.timezone)
+                links.insert(0, (page._("Choose the time again"), again))
+            return self._problem(page, late, links=links)
         done = "requested" if confirmed.status is VisitStatus.REQUESTED else "confirmed"
         return see_other(f"/my-visits/{confirmed.id}", done=done)
 
@@ -661,26 +781,60 @@ class WebController(Controller):
             )
         except Refused as refusal:
             return self._refused(page, refusal, back=f"/my-visits/{visit.id}")
+        except (Conflict, Unprocessable) as problem:  # taken meanwhile, or the same time
+            return self._problem(
+                page, problem, links=[(page._("Your visit"), f"/my-visits/{visit.id}")]
+            )
         return see_other(f"/my-visits/{moved.id}", done="rescheduled")
+
+    @get("/my-visits/{visit_id:uuid}/cancel", dependencies=own_visit(lock=False))
+    async def cancel_step(
+        self, page: FamilyPage, visit: CallersVisit, db_session: DbSession, settings: AppSettings
+    ) -> Response[Any]:
+        """The second step of cancelling: what is cancelled, an optional reason, and the
+        choice to cancel or to keep the visit. Nothing changes until the family confirms."""
+        now = datetime.now(UTC)
+        if (
+            visit.status not in ACTIVE_VISIT_STATES
+            or visit.ends_at <= now
+            or _hold_ran_out(visit, now)
+            or _past_cutoff(visit, now, settings.cancel_cutoff_hours)
+        ):
+            return see_other(f"/my-visits/{visit.id}")
+        row = await visit_queries.visit_row(db_session, visit)
+        return page.render(
+            "cancel.html",
+            row=row,
+            zone=row.facility.timezone,
+            visit=visit,
+            prisoner=await db_session.get(Prisoner, visit.prisoner_id),
+        )
 
     @post("/my-visits/{visit_id:uuid}/cancel", dependencies=own_visit(lock=True))
     async def cancel(
         self,
+        page: FamilyPage,
         caller: RequestCaller,
         visit: CallersVisit,
         db_session: DbSession,
         settings: AppSettings,
         data: Annotated[forms.CancelForm, Form],
     ) -> Response[Any]:
+        """Cancel, as confirmed on the second step (``cancel_step``)."""
         reason = data.reason.strip()
-        cancelled = await service.cancel(
-            db_session,
-            caller,
-            visit,
-            reason=reason[:2000] if len(reason) >= 3 else None,
-            cutoff_hours=settings.cancel_cutoff_hours,
-            settings=settings,
-        )
+        try:
+            cancelled = await service.cancel(
+                db_session,
+                caller,
+                visit,
+                reason=reason[:2000] if len(reason) >= 3 else None,
+                cutoff_hours=settings.cancel_cutoff_hours,
+                settings=settings,
+            )
+        except Conflict as problem:  # too close to the visit, or no longer standing
+            return self._problem(
+                page, problem, links=[(page._("Your visit"), f"/my-visits/{visit.id}")]
+            )
         return see_other(f"/my-visits/{cancelled.id}", done="cancelled")
 
     @get("/my-visits/{visit_id:uuid}/invite.ics", dependencies=own_visit(lock=False))

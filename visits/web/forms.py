@@ -53,3 +53,32 @@ class CancelForm(msgspec.Struct):
 
 class EmptyForm(msgspec.Struct):
     """Forms that carry nothing but the CSRF token."""
+
+
+# --- household self-service (visits/web/household_pages.py) ---------------------------------
+
+
+class PersonForm(msgspec.Struct):
+    given_name: str = ""
+    family_name: str = ""
+    birth_date: str = ""
+    relationship: str = ""
+    is_guardian: str = ""  # "yes" when the box is ticked
+
+
+class ContactForm(msgspec.Struct):
+    guardian_name: str = ""
+    language: str = ""
+    email: str = ""
+    phone: str = ""
+
+
+class PreferencesForm(msgspec.Struct):
+    sms_consent: str = ""  # "yes" or "no"; missing without a mobile number
+    notify_by: str = ""
+
+
+class ConfirmForm(msgspec.Struct):
+    """A step that needs a ticked box (removing a person, erasing the household)."""
+
+    confirm: str = ""  # "yes" when the box is ticked

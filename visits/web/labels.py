@@ -8,6 +8,7 @@ from typing import Any
 from visits.enums import VISIT_TYPE_NAMES, AgeBand, Relationship, RoomFeature, VisitStatus
 from visits.errors import DomainError
 from visits.i18n import N_
+from visits.rules.catalogue import RuleId
 
 Gettext = Callable[..., str]
 
@@ -71,6 +72,23 @@ DONE = {
     "rescheduled": N_("Your visit was moved to the new time."),
     "signed_out": N_("You are signed out. See you soon."),
 }
+# What a family reads for a rule that staff set aside for its visit: the subject only, never
+# who decided or why. A confidential rule (safeguarding, a child's wish, closed visits) and any
+# rule not named here read as a check by the facility.
+SET_ASIDE_TOPICS: dict[str, str] = {
+    RuleId.CF_01: N_("Who comes with the children"),
+    RuleId.CF_04: N_("The approval of the visitors"),
+    RuleId.CF_07: N_("The number of visitors"),
+    RuleId.CF_07B: N_("The places left at this time"),
+    RuleId.CF_08: N_("Who can come to this kind of visit"),
+    RuleId.CF_10: N_("The visiting time for children this month"),
+    RuleId.CF_11: N_("The number of visits allowed"),
+    RuleId.CF_13: N_("The length of the visit"),
+    RuleId.CF_BW: N_("How far ahead visits are booked"),
+    RuleId.CF_24: N_("The children's ages for this programme"),
+    RuleId.CF_25: N_("The approval of a long visit"),
+}
+A_CHECK_BY_THE_FACILITY = N_("A check by the facility")
 # The sentence a family reads for a domain error, by the error's slug: one error type stands
 # for several situations (a Conflict may be a full slot or a hold that ran out), and the pages
 # speak more kindly and concretely than the API's details. Slugs read only here.
@@ -96,6 +114,8 @@ PROBLEMS = {
         "Please call the facility. They will help you."
     ),
     "not-cancellable": N_("This visit cannot be cancelled any more."),
+    "not-reschedulable": N_("This visit cannot be moved any more."),
+    "same-slot": N_("Your visit is already at this time. Please choose another time."),
     "prisoner-not-matched": N_(
         "We could not find this person with these details. Please check "
         "the prison number and family name, or call the facility."
@@ -157,6 +177,12 @@ class Labels:
 
     def relationships(self) -> list[tuple[str, str]]:
         return [(key.value, self._(text)) for key, text in RELATIONSHIPS.items()]
+
+
+def set_aside_topic(rule_id: str, *, confidential: bool, gettext: Gettext) -> str:
+    """The subject of a rule staff set aside for the family's visit, in the page's words."""
+    topic = None if confidential else SET_ASIDE_TOPICS.get(rule_id)
+    return gettext(topic or A_CHECK_BY_THE_FACILITY)
 
 
 def done_message(key: str | None, gettext: Gettext) -> str | None:

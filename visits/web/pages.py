@@ -15,7 +15,13 @@ from typing import Any, ClassVar, Self
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    get_datetime_format,
+)
 from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency, Provide
@@ -33,6 +39,7 @@ from visits.db.transaction import roll_back
 from visits.dependencies import AppSettings, DbSession
 from visits.errors import DomainError
 from visits.i18n import LANGUAGES, choose_language, translate, translate_plural
+from visits.rules.texts import CLOCK_PATTERN
 from visits.settings import Settings
 from visits.web import labels
 from visits.web.security import (
@@ -69,6 +76,8 @@ class Page:
     household: Household | None
     cookies: list[Cookie] = field(default_factory=list)
     problems: ClassVar[dict[str, str]] = labels.PROBLEMS
+    clock: ClassVar[str] = "short"
+    """How a time of day is written: a Babel length ("short") or a CLDR pattern."""
 
     @classmethod
     def bare(cls, request: Request[Any, Any, Any]) -> Self:
@@ -119,7 +128,7 @@ class Page:
     def time(self, value: datetime | clock_time, zone: str | None = None) -> str:
         """A moment's time of day in ``zone``; a wall-clock time (a template's start) as is."""
         shown_in = ZoneInfo(zone) if zone and isinstance(value, datetime) else None
-        return format_time(value, format="short", tzinfo=shown_in, locale=self.language)
+        return format_time(value, format=self.clock, tzinfo=shown_in, locale=self.language)
 
     def datetime(self, value: datetime, zone: str) -> str:
         return format_datetime(value, format="medium", tzinfo=ZoneInfo(zone), locale=self.language)
@@ -164,13 +173,29 @@ class Page:
         )
 
 
+@dataclass
+class HouseholdPage(Page):
+    """One request of the family pages. A time of day is written on one clock per language on
+    every family page, the clock of the rule reasons the pages show ("14:00" in German and
+    English alike), so a card never reads "2:00 PM" above a reason that says "14:00"."""
+
+    clock: ClassVar[str] = CLOCK_PATTERN
+
+    def datetime(self, value: datetime, zone: str) -> str:
+        """A date and time: the medium date and the time of day on the page's clock, joined
+        as the language joins them."""
+        joined = str(get_datetime_format("medium", locale=self.language)).replace("'", "")
+        day, clock = self.date(value, zone, fmt="medium"), self.time(value, zone)
+        return joined.replace("{1}", day).replace("{0}", clock)
+
+
 async def provide_public_page(
     request: Request[Any, Any, Any], db_session: DbSession, settings: AppSettings
 ) -> Page:
     """A page open to everyone; it knows the household if one is signed in."""
     who = await signed_in(request, db_session)
     household = await db_session.get(Household, who.household_id) if who else None
-    return Page(request, settings, page_language(request, household), who, household)
+    return HouseholdPage(request, settings, page_language(request, household), who, household)
 
 
 async def provide_page(

@@ -151,12 +151,15 @@ class TwilioWebhookController(Controller):
         db_session: DbSession,
         data: Annotated[StatusCallbackForm, FORM],
     ) -> Response[str]:
-        """Twilio reports the delivery of an SMS reminder. Only Twilio may call this: the
+        """Twilio reports the delivery of an SMS: a reminder, or a notice to a family (a
+        decision, a cancellation, a sign-in code). Only Twilio may call this: the
         `X-Twilio-Signature` header must sign the public URL and every form field with the
         account's auth token, else 403 `invalid-signature` and nothing changes.
 
-        A status only moves forward (delivered is not undone by a late "sent"), so repeated
-        and reordered callbacks are harmless; unknown messages are acknowledged. Error 21610
+        The message's status is stored and only moves forward (delivered is not undone by a
+        late "sent"), so repeated and reordered callbacks are harmless; "delivered" marks it
+        delivered, "failed" and "undelivered" undeliverable with the error code (staff see
+        failed notices in the console). Unknown messages are acknowledged. Error 21610
         (the number opted out) stops SMS to that number, as STOP does.
         """
         await service.record_delivery_status(

@@ -12,8 +12,9 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
-from visits.accounts import tokens
+from visits.accounts import rate_limit, tokens
 from visits.accounts.principals import HouseholdPrincipal
 from visits.accounts.schemas import (
     ApprovalRequestIn,
@@ -27,29 +28,39 @@ from visits.accounts.schemas import (
     VisitorOut,
     VisitorUpdateIn,
 )
-from visits.accounts.service.sign_in import has_controls
+from visits.accounts.service.sign_in import contact_from, has_controls
 from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import (
     AuditEvent,
     Household,
     Prisoner,
+    SignInChallenge,
     Visit,
     Visitor,
     VisitorApproval,
     VisitParty,
 )
-from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus
+from visits.enums import ACTIVE_VISIT_STATES, ApprovalStatus, ContactChannel
 from visits.errors import Conflict, NotFound, Unprocessable
 from visits.i18n import N_, translate
 from visits.notify import reminders
 from visits.settings import Settings
+from visits.validation import field_error, invalid_body
 
 _APPROVAL_MESSAGES = {
     ApprovalStatus.PENDING: N_("The facility is checking this request."),
     ApprovalStatus.APPROVED: N_("Approved for visits."),
     ApprovalStatus.REJECTED: N_("Not approved. Please contact the facility."),
 }
+
+
+class VisitorHasVisits(Conflict):
+    """The person is in the party of an upcoming visit, so they cannot be removed (409)."""
+
+
+class HouseholdHasVisits(Conflict):
+    """The household has upcoming visits, so it cannot be erased (409)."""
 
 
 def _household_not_found() -> NotFound:
@@ -71,23 +82,138 @@ def household_out(household: Household) -> HouseholdOut:
         phone=household.phone_e164,
         language=household.language,
         sms_consent=household.sms_consent,
+        phone_confirmed=household.phone_confirmed_at is not None,
+        notify_by=household.notify_by,
     )
 
 
+class ContactUnavailable(Unprocessable):
+    """An e-mail address or mobile number the household cannot take (422), answered in the
+    same words whatever the reason (see ``update_household``)."""
+
+
+# Changing a contact tells whether the new address is free: counted per household, in the
+# database like every rate limit, so probing addresses is slow (10 tries per 15 minutes).
+CONTACT_CHANGES = rate_limit.Limit("contact-change", 10, rate_limit.WINDOW)
+_UNAVAILABLE = N_("cannot be used; please choose another")
+_KEEP_ONE = N_("keep an e-mail address or a mobile number")
+
+
+def _unavailable(fields: list[str]) -> ContactUnavailable:
+    return ContactUnavailable(
+        "contact-unavailable",
+        N_("This address cannot be used. Please choose another."),
+        errors=[field_error(name, _UNAVAILABLE) for name in fields],
+    )
+
+
+async def _change_contact(
+    session: AsyncSession, household: Household, data: HouseholdUpdateIn, default_region: str
+) -> list[str]:
+    """Apply a new e-mail address and/or mobile number (``""`` removes one); return the API
+    names of the fields that changed."""
+    if data.email is None and data.phone is None:
+        return []
+    new_email, new_phone = contact_from(data.email or None, data.phone or None, default_region)
+    email = household.email if data.email is None else new_email
+    phone = household.phone_e164 if data.phone is None else new_phone
+    if email is None and phone is None:
+        raise invalid_body([field_error("email", _KEEP_ONE)])
+    wanted = {"email": email, "phone_e164": phone}
+    values = {column: v for column, v in wanted.items() if v != getattr(household, column)}
+    if not values:
+        return []
+    names = ["phone" if column == "phone_e164" else column for column in values]
+    # Counted (and committed) before anything changes: the answer below tells whether an
+    # address is free.
+    await rate_limit.hit(session, CONTACT_CHANGES, str(household.id))
+    taken = []
+    for column, value in values.items():
+        if value is not None:
+            other = await session.scalar(
+                sa.select(Household.id).where(
+                    getattr(Household, column) == value, Household.id != household.id
+                )
+            )
+            if other is not None:
+                taken.append("phone" if column == "phone_e164" else column)
+    if taken:
+        raise _unavailable(taken)
+    now = utcnow()
+    channels = []
+    if "email" in values:
+        channels.append(ContactChannel.EMAIL)
+    if "phone_e164" in values:
+        channels.append(ContactChannel.SMS)
+        # A new number is not confirmed; a STOP from the old number was about that number.
+        values |= {"phone_confirmed_at": None, "sms_opted_out_at": None}
+    await session.flush()
+    try:
+        # A core UPDATE in a savepoint: a refusal by the unique constraints (another
+        # household took the address a moment ago) leaves the loaded household untouched.
+        async with session.begin_nested():
+            await session.execute(
+                sa.update(Household)
+                .where(Household.id == household.id)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+    except IntegrityError:
+        raise _unavailable(names) from None
+    for column, value in values.items():
+        set_committed_value(household, column, value)
+    # Codes sent to the old address or number no longer sign in or confirm anything.
+    await session.execute(
+        sa.update(SignInChallenge)
+        .where(
+            SignInChallenge.household_id == household.id,
+            SignInChallenge.channel.in_(channels),
+            SignInChallenge.consumed_at.is_(None),
+            SignInChallenge.expires_at > now,
+        )
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return names
+
+
 async def update_household(
-    session: AsyncSession, who: HouseholdPrincipal, data: HouseholdUpdateIn, settings: Settings
+    session: AsyncSession,
+    who: HouseholdPrincipal,
+    data: HouseholdUpdateIn,
+    settings: Settings,
+    default_region: str = "DE",
 ) -> Household:
-    """Name, language and SMS consent; reminders of upcoming visits follow the consent."""
+    """Name, language, contact (e-mail, mobile), SMS consent and how notices reach the
+    household; reminders of upcoming visits follow the consent and the number.
+
+    Contacts are normalised as at sign-up (``sign_in.contact_from``; national mobile numbers
+    read in ``default_region``); ``""`` removes one, and one must stay. A new mobile number is
+    unconfirmed (``phone_confirmed_at`` cleared): no SMS and no reminders go there until a code
+    sent to it comes back (``service.phone``); removing the number also withdraws SMS consent.
+    Outstanding codes sent to a replaced address or number stop working.
+
+    Enumeration: an address or number that another household has, or that the database's
+    unique constraint refuses when two changes race, gets one answer, a 422
+    ``contact-unavailable`` "this address cannot be used; please choose another", which never
+    names or describes that household. It cannot be made silent (the household would see its
+    old address stay), so a signed-in household can learn that an address is not free; to
+    keep that slow, every contact change counts against ``CONTACT_CHANGES`` per household
+    before the address is looked up (429 beyond it), and only households that signed in with
+    a code can ask at all. The audit trail records which fields changed, never the values.
+    """
     household = await get_household(session, who)
-    changes = {}
-    for name in ("guardian_name", "language", "sms_consent"):
+    changes = dict.fromkeys(await _change_contact(session, household, data, default_region), True)
+    for name in ("guardian_name", "language", "sms_consent", "notify_by"):
         value = getattr(data, name)
         if value is not None and value != getattr(household, name):
             changes[name] = True  # that it changed; personal values stay out of the audit
             setattr(household, name, value)
+    if "phone" in changes and household.phone_e164 is None:
+        household.sms_consent = False  # the consent was to texts to the number just removed
     if changes:
         record(session, who.actor, "household.update", "household", household.id, changes=changes)
-    if "sms_consent" in changes or "language" in changes:
+    if changes.keys() & {"sms_consent", "language", "phone"}:
         await reminders.replan_household(session, household.id, settings)
     return household
 
@@ -210,9 +336,9 @@ async def remove_visitor(
 ) -> None:
     visitor = await own_visitor(session, who, visitor_id)
     if await _has_upcoming_visits(session, VisitParty.visitor_id == visitor.id):
-        raise Conflict(
+        raise VisitorHasVisits(
             "visitor-has-visits",
-            "This person is booked for an upcoming visit. Cancel it first.",
+            N_("This person is booked for an upcoming visit. Cancel it first."),
         )
     record(session, who.actor, "visitor.delete", "visitor", visitor.id)
     await session.delete(visitor)
@@ -350,9 +476,9 @@ async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:
     no visitor link, only ages and seat needs for statistics."""
     household = await get_household(session, who)
     if await _has_upcoming_visits(session, Visit.household_id == household.id):
-        raise Conflict(
+        raise HouseholdHasVisits(
             "household-has-visits",
-            "There are upcoming visits. Cancel them first, then ask for erasure.",
+            N_("There are upcoming visits. Cancel them first, then ask for erasure."),
         )
     await tokens.revoke_all(session, household_id=household.id)
     await session.execute(

@@ -1,9 +1,9 @@
 """Household sign-up and passwordless sign-in with one-time codes; staff sign-in.
 
 No enumeration: asking for a code, or signing up with an address that is taken, answers exactly
-as for a new address. A code is sent only to an existing household, once the challenge it answers
-is committed (after the response); for any other address a challenge is stored that no code can
-satisfy.
+as for a new address. A code is sent only to an existing household: it is queued in the notice
+outbox with the challenge it answers and sent as soon as both are committed (after the
+response); for any other address a challenge is stored that no code can satisfy.
 
 Failed attempts are counted in commits of their own (``rate_limit.hit``, a code's attempts, a
 failed staff sign-in's audit record): they must survive the rollback of the refusal they lead
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
@@ -28,11 +28,10 @@ from visits.accounts.secrets import code_digest, new_code, same_digest, verify_p
 from visits.audit import Actor, record
 from visits.db.base import utcnow
 from visits.db.models import Household, SignInChallenge, StaffMember
-from visits.db.transaction import EffectContext, after_commit
-from visits.enums import ActorType, Channel, ContactChannel, TokenKind
+from visits.enums import ActorType, Channel, ContactChannel, NotifyBy, TokenKind
 from visits.errors import Unauthenticated
 from visits.i18n import N_, translate
-from visits.notify.channels import OutgoingMessage
+from visits.notify import outbox
 from visits.validation import field_error, invalid_body, normalise_email, normalise_mobile
 
 MAX_CODE_ATTEMPTS = 5
@@ -41,36 +40,12 @@ MAX_CODE_ATTEMPTS = 5
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 BEARER: Final = "Bearer"  # the token type
 _SENT = N_("If the address belongs to a household, a sign-in code is on its way.")
-_CODE_SUBJECT = N_("Your visits sign-in code")
-_CODE_TEXT = N_("Your sign-in code is %(code)s. It is valid for %(minutes)s minutes.")
 
 
 @dataclass(frozen=True)
 class Contact:
     channel: ContactChannel
     address: str  # normalised e-mail or E.164
-
-
-@dataclass(frozen=True)
-class SignInCode:
-    """An after-commit effect: send a household the code of a challenge, in its language."""
-
-    contact: Contact
-    language: str
-    code: str = field(repr=False)
-    minutes: int
-
-    async def deliver(self, context: EffectContext) -> None:
-        await context.notifier.send(
-            OutgoingMessage(
-                channel=self.contact.channel,
-                to=self.contact.address,
-                subject=translate(self.language, _CODE_SUBJECT),
-                text=translate(self.language, _CODE_TEXT, code=self.code, minutes=self.minutes),
-                purpose="sign_in_code",
-                language=self.language,
-            )
-        )
 
 
 def has_controls(text: str) -> bool:
@@ -129,7 +104,7 @@ def _challenge(
     )
     session.add(challenge)
     if household is not None:
-        after_commit(session, SignInCode(contact, household.language.value, code, minutes))
+        outbox.send_code(session, household, contact.channel, contact.address, code, minutes)
     return ChallengeOut(
         challenge_id=challenge_id,
         channel=contact.channel,
@@ -161,6 +136,7 @@ async def sign_up(
             phone_e164=phone,
             language=data.language,
             sms_consent=data.sms_consent and phone is not None,
+            notify_by=NotifyBy.SMS if phone and not email else NotifyBy.EMAIL,
         )
         try:
             async with session.begin_nested():
@@ -222,7 +198,7 @@ async def verify_code(
             SignInChallenge.attempts < MAX_CODE_ATTEMPTS,
         )
         .values(attempts=SignInChallenge.attempts + 1)
-        .returning(SignInChallenge.household_id, SignInChallenge.code_hash)
+        .returning(SignInChallenge.household_id, SignInChallenge.code_hash, SignInChallenge.channel)
     )
     row = claimed.first()
     await session.commit()  # named exception: the attempt counts even when the code is wrong
@@ -238,6 +214,12 @@ async def verify_code(
     )
     if used.first() is None:  # a parallel request used it a moment ago
         raise _invalid_code()
+    if row.channel == ContactChannel.SMS:  # the code came back from the household's phone
+        await session.execute(
+            sa.update(Household)
+            .where(Household.id == row.household_id, Household.phone_confirmed_at.is_(None))
+            .values(phone_confirmed_at=now)
+        )
     token, token_row = tokens.issue(
         session, TokenKind.HOUSEHOLD, household_id=row.household_id, lifetime=lifetime
     )

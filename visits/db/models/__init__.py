@@ -18,7 +18,7 @@ from visits.db.models.facility import (
     SlotTemplate,
 )
 from visits.db.models.idempotency import IdempotencyRecord
-from visits.db.models.notify import Reminder
+from visits.db.models.notify import Notice, Reminder
 from visits.db.models.people import Household, Prisoner, Visitor, VisitorApproval
 from visits.db.models.visit import AllowanceEntry, Visit, VisitOverride, VisitParty
 
@@ -32,6 +32,7 @@ __all__ = [
     "FacilityInformation",
     "Household",
     "IdempotencyRecord",
+    "Notice",
     "Prisoner",
     "RateLimitCounter",
     "Reminder",

@@ -14,7 +14,7 @@ from sqlalchemy import orm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from visits.db.base import Base, IdMixin, TimestampMixin, enum_type
-from visits.enums import ApprovalStatus, CustodyStatus, Language, Relationship
+from visits.enums import ApprovalStatus, CustodyStatus, Language, NotifyBy, Relationship
 
 
 class Prisoner(IdMixin, TimestampMixin, Base):
@@ -57,6 +57,12 @@ class Household(IdMixin, TimestampMixin, Base):
     language: Mapped[Language] = mapped_column()
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_opted_out_at: Mapped[datetime | None]
+    phone_confirmed_at: Mapped[datetime | None] = mapped_column(
+        comment="when a code sent by SMS to phone_e164 came back: only then are SMS sent there"
+    )
+    notify_by: Mapped[NotifyBy] = mapped_column(
+        enum_type(NotifyBy, "notify_by"), default=NotifyBy.EMAIL, server_default="email"
+    )
     erased_at: Mapped[datetime | None]
 
     visitors: Mapped[list[Visitor]] = orm.relationship(

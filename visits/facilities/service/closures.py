@@ -76,7 +76,7 @@ async def create_closure(
                 closure.id,
             )
     visits = await queries.active_visits(session, [s.id for s in slots])
-    flag(visits, staff_reason(CLOSURE, data.reason))
+    await flag(session, visits, staff_reason(CLOSURE, data.reason))
     flagged = [
         FlaggedVisit(v.id, v.reference, v.starts_at, _room_of(slots, v.slot_id)) for v in visits
     ]

@@ -244,11 +244,11 @@ async def _follow_template(
                     children,
                 )
             else:
-                flag(booked, staff_reason(TEMPLATE_CAPACITY, reason_text))
+                await flag(session, booked, staff_reason(TEMPLATE_CAPACITY, reason_text))
                 flagged += [v.id for v in booked]
         elif booked:
             slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason_text, None
-            flag(booked, reason)
+            await flag(session, booked, reason)
             flagged += [v.id for v in booked]
         elif slot.id in with_history:  # a cancelled or lapsed visit still points at it
             slot.status, slot.status_reason, slot.template_id = SlotStatus.CLOSED, reason_text, None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from visits.web.console.home_pages import ConsoleHomeController
+from visits.web.console.notice_pages import ConsoleNoticesController
 from visits.web.console.planning_pages import ConsolePlanningController
 from visits.web.console.report_pages import ConsoleReportsController
 from visits.web.console.visit_pages import ConsoleVisitsController
@@ -12,6 +13,7 @@ CONSOLE_CONTROLLERS = [
     ConsolePlanningController,
     ConsoleReportsController,
     ConsoleVisitsController,
+    ConsoleNoticesController,
 ]
 
 __all__ = ["CONSOLE_CONTROLLERS"]

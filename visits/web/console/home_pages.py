@@ -14,6 +14,7 @@ from visits.db.base import utcnow
 from visits.dependencies import AppSettings, DbSession, client_address
 from visits.errors import TooManyRequests, Unauthenticated
 from visits.facilities import queries as facility_queries
+from visits.notify import queries as notify_queries
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import read_form
 from visits.web.console.session import (
@@ -99,4 +100,7 @@ class ConsoleHomeController(ConsoleController):
             today=today,
             waiting=await visit_queries.count_awaiting_review(db_session, facility.id),
             visits_today=await visit_queries.count_booked_on(db_session, facility.id, today),
+            failing_notices=await notify_queries.count_notices_needing_attention(
+                db_session, facility.id
+            ),
         )

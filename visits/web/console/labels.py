@@ -1,4 +1,5 @@
-"""Words the staff console shows: roles, notices after an action, problems and form fields."""
+"""Words the staff console shows: roles, notices after an action, problems and form fields,
+and the messages to families (their kinds, channels and states)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from babel.dates import format_date, get_day_names
 
-from visits.enums import StaffRole
+from visits.enums import ContactChannel, NoticeKind, ReminderState, StaffRole
 from visits.i18n import N_
 from visits.rules.catalogue import RuleId
 from visits.web.labels import GENERIC_PROBLEM, Gettext
@@ -17,6 +18,28 @@ ROLES = {
     StaffRole.VISITS_MANAGER: N_("Visits manager"),
     StaffRole.SAFEGUARDING_LEAD: N_("Safeguarding lead"),
     StaffRole.ADMIN: N_("Administrator"),
+}
+# The messages to families, in a word or two (the visit page and the notices list).
+NOTICE_KINDS = {
+    NoticeKind.SIGN_IN_CODE: N_("Sign-in code"),
+    NoticeKind.PHONE_CODE: N_("Code to confirm a mobile number"),
+    NoticeKind.VISIT_BOOKED: N_("Visit booked"),
+    NoticeKind.VISIT_CONFIRMED: N_("Visit confirmed"),
+    NoticeKind.VISIT_REJECTED: N_("Request rejected"),
+    NoticeKind.REQUEST_EXPIRED: N_("Request not decided in time"),
+    NoticeKind.VISIT_CANCELLED: N_("Visit cancelled"),
+    NoticeKind.VISIT_MOVED: N_("Visit rescheduled"),
+    NoticeKind.VISIT_AFFECTED: N_("Visit affected by a change"),
+}
+CHANNELS = {ContactChannel.EMAIL: N_("E-mail"), ContactChannel.SMS: N_("Text message")}
+NOTICE_STATES = {
+    ReminderState.PENDING: N_("Waiting to be sent"),
+    ReminderState.SENDING: N_("Being sent"),
+    ReminderState.SENT: N_("Sent"),
+    ReminderState.DELIVERED: N_("Delivered"),
+    ReminderState.FAILED: N_("Failed"),
+    ReminderState.UNDELIVERABLE: N_("Undeliverable"),
+    ReminderState.CANCELLED: N_("Not sent"),
 }
 DONE = {
     "signed_out": N_("You are signed out."),
@@ -108,6 +131,21 @@ class ConsoleLabels:
     def alert_title(self, rule: RuleId) -> str:
         text = ALERT_TITLES.get(rule)
         return self._(text) if text else str(rule)
+
+    def notice_kind(self, key: Any) -> str:
+        text = NOTICE_KINDS.get(key)
+        return self._(text) if text else str(key)
+
+    def channel(self, key: Any) -> str:
+        text = CHANNELS.get(key)
+        return self._(text) if text else str(key)
+
+    def notice_state(self, key: Any, attempts: int = 0) -> str:
+        """A notice's state; a pending one that failed before waits for another attempt."""
+        if key == ReminderState.PENDING and attempts > 0:
+            return self._("Failed, will be tried again")
+        text = NOTICE_STATES.get(key)
+        return self._(text) if text else str(key)
 
     def weekday(self, number: int) -> str:
         """The name of weekday ``number`` (0 is Monday, as ``date.weekday()`` counts)."""

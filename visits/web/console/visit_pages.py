@@ -29,6 +29,7 @@ from visits.dependencies import AppSettings, DbSession
 from visits.enums import BookableBy, StaffRole, VisitStatus
 from visits.errors import Conflict, Refused, Unprocessable
 from visits.facilities import queries as facility_queries
+from visits.notify import queries as notify_queries
 from visits.pagination import Limit, Offset
 from visits.people import queries as people_queries
 from visits.rules.model import RuleResult
@@ -38,6 +39,7 @@ from visits.web.console.base import ConsoleController
 from visits.web.console.explain import explain
 from visits.web.console.forms import FormValues, read_form
 from visits.web.console.labels import field_messages
+from visits.web.console.notice_pages import shown
 from visits.web.console.session import ConsolePage, StaffPage
 from visits.web.pages import see_other
 
@@ -151,6 +153,7 @@ class ConsoleVisitsController(ConsoleController):
             review_roles=sorted(
                 {r.overridable_by for r in results if r.needs_review and r.overridable_by}
             ),
+            notices=[shown(n) for n in await notify_queries.notices_of_visit(session, visit.id)],
             errors=errors or {},
             form=form or FormValues({}),
         )
