@@ -133,8 +133,9 @@ def test_postgres_has_a_healthcheck_and_a_named_volume(compose: dict[str, Any]) 
 def test_no_literal_passwords(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for key, value in _environment(service).items():
-            if "PASSWORD" in key:
-                assert value.startswith("${POSTGRES_PASSWORD"), f"{name}: {key} is a literal"
+            if "PASSWORD" in key or key.endswith("TOKEN"):  # secrets come from the environment
+                assert value.startswith("${"), f"{name}: {key} is a literal"
+                assert value[2:].split(":")[0].split("}")[0] in (key, "POSTGRES_PASSWORD")
             if key.endswith("DATABASE_URL"):
                 password = urlsplit(value).password
                 assert password is None or password.startswith("${POSTGRES_PASSWORD"), (
