@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,7 +120,14 @@ def axe_script() -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """``visits serve`` on a free port, SQLite in a temporary directory, demo data seeded."""
-    home = tmp_path_factory.mktemp("web-server")
+    with serving(tmp_path_factory.mktemp("web-server")) as started:
+        yield started
+
+
+@contextmanager
+def serving(home: Path, **settings: str) -> Iterator[Server]:
+    """A started ``visits serve`` with demo data in ``home``, with further ``VISITS_*``
+    ``settings``; stopped when the ``with`` ends."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("VISITS_")}
     env |= {
@@ -131,7 +138,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "VISITS_LOG_FORMAT": "json",
         "VISITS_SEED_DEMO": "true",
         "VISITS_DEMO_STAFF_PASSWORD": DEMO_STAFF_PASSWORD,
-    }
+    } | settings
     log = home / "server.log"
     with log.open("w", encoding="utf-8") as output:
         process = subprocess.Popen(

@@ -7,10 +7,7 @@ approved the visitors — books a visit and is told by e-mail (the invite) and b
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -23,10 +20,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from bench.harness import free_port
 from tests.calendar.helpers import SmtpSink
 from tests.notify.fake_twilio import ACCOUNT, TOKEN, FakeTwilio, fake_twilio_process
-from tests.web.conftest import DEMO_STAFF_PASSWORD, Server, _wait_ready, check_page, new_page
+from tests.web.conftest import DEMO_STAFF_PASSWORD, Server, check_page, new_page, serving
 
 EMAIL = "selin.yilmaz@example.org"
 MOBILE = "0151 23456700"
@@ -69,17 +65,8 @@ def delivering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivering]
     """``visits serve`` with demo data that sends e-mail to a local SMTP server and SMS through
     the fake Twilio server."""
     home = tmp_path_factory.mktemp("delivering-server")
-    port = free_port()
     with SmtpSink() as smtp, fake_twilio_process() as twilio:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("VISITS_")}
-        env |= {
-            "VISITS_PORT": str(port),
-            "VISITS_DATA_DIR": str(home / "data"),
-            "VISITS_DATABASE_URL": f"sqlite:///{home / 'visits.db'}",
-            "VISITS_SCHEDULER": "off",
-            "VISITS_LOG_FORMAT": "json",
-            "VISITS_SEED_DEMO": "true",
-            "VISITS_DEMO_STAFF_PASSWORD": DEMO_STAFF_PASSWORD,
+        delivery = {
             "VISITS_SMTP_HOST": "127.0.0.1",
             "VISITS_SMTP_PORT": str(smtp.port),
             "VISITS_SMTP_SECURITY": "none",
@@ -90,25 +77,8 @@ def delivering(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Delivering]
             "VISITS_TWILIO_MESSAGING_SERVICE_SID": "MGtest",
             "VISITS_TWILIO_API_BASE_URL": twilio.url,
         }
-        log = home / "server.log"
-        with log.open("w", encoding="utf-8") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "visits", "serve"],
-                env=env,
-                cwd=home,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(url, process, log)
-            yield Delivering(url, log, home / "visits.db", smtp, twilio)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        with serving(home, **delivery) as server:
+            yield Delivering(server.url, server.log, server.database, smtp, twilio)
 
 
 def _api(server: Server, method: str, path: str, body: Any = None, token: str = "") -> Any:

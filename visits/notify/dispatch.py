@@ -55,7 +55,7 @@ from visits.db.base import utcnow
 from visits.db.models import Facility, Household, Reminder, Visit, VisitParty
 from visits.enums import ReminderState, VisitStatus
 from visits.i18n import N_, translate
-from visits.notify import reminders
+from visits.notify import leases, reminders
 from visits.notify.formats import clock, day_without_year
 from visits.notify.sms import (
     OPTED_OUT,
@@ -109,46 +109,15 @@ async def claim(
 ) -> tuple[list[uuid.UUID], datetime]:
     """Claim up to ``limit`` due rows (or rows whose lease ran out); commits the claim."""
     now = utcnow()
-    due = sa.or_(
-        sa.and_(
-            Reminder.state == ReminderState.PENDING,
-            Reminder.due_at <= now,
-            sa.or_(Reminder.next_attempt_at.is_(None), Reminder.next_attempt_at <= now),
-        ),
-        sa.and_(Reminder.state == ReminderState.SENDING, Reminder.lease_until < now),
-    )
-    candidates = sa.select(Reminder.id).where(due).order_by(Reminder.due_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    ids = list(await session.scalars(candidates))
-    if not ids:
-        await session.commit()
-        return [], now
+    due = leases.due_rows(Reminder, now, Reminder.due_at <= now)
     lease_until = now + lease
-    claimed = list(
-        await session.scalars(
-            sa.update(Reminder)
-            .where(Reminder.id.in_(ids), due)
-            .values(state=ReminderState.SENDING, lease_until=lease_until)
-            .returning(Reminder.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
-    await session.commit()
-    return claimed, lease_until
+    claimed = await leases.claim_rows(session, Reminder, due, Reminder.due_at, limit, lease_until)
+    return claimed, (lease_until if claimed else now)
 
 
 def _finish(reminder_id: uuid.UUID, lease_until: datetime) -> sa.Update:
     """An update that only lands while this dispatcher still holds the row."""
-    return (
-        sa.update(Reminder)
-        .where(
-            Reminder.id == reminder_id,
-            Reminder.state == ReminderState.SENDING,
-            Reminder.lease_until == lease_until,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    return leases.held(Reminder, reminder_id, lease_until)
 
 
 class _Db:

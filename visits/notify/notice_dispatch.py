@@ -27,6 +27,7 @@ from visits.db.base import utcnow
 from visits.db.models import Household, Notice
 from visits.db.transaction import EffectContext
 from visits.enums import ReminderState
+from visits.notify import leases
 from visits.notify.channels import NotificationChannel, Undeliverable
 from visits.notify.dispatch import backoff
 from visits.notify.notice_texts import render
@@ -71,48 +72,17 @@ async def claim(
     """Claim up to ``limit`` due notices (of ``ids`` only, if given), or notices whose lease
     ran out; commits the claim."""
     now = utcnow()
-    due = sa.or_(
-        sa.and_(
-            Notice.state == ReminderState.PENDING,
-            sa.or_(Notice.next_attempt_at.is_(None), Notice.next_attempt_at <= now),
-        ),
-        sa.and_(Notice.state == ReminderState.SENDING, Notice.lease_until < now),
-    )
-    candidates = sa.select(Notice.id).where(due)
-    if ids is not None:
-        candidates = candidates.where(Notice.id.in_(ids))
-    candidates = candidates.order_by(Notice.created_at).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
-    found = list(await session.scalars(candidates))
-    if not found:
-        await session.commit()
-        return [], now
     lease_until = now + lease
-    claimed = list(
-        await session.scalars(
-            sa.update(Notice)
-            .where(Notice.id.in_(found), due)
-            .values(state=ReminderState.SENDING, lease_until=lease_until)
-            .returning(Notice.id)
-            .execution_options(synchronize_session=False)
-        )
+    due = leases.due_rows(Notice, now)
+    claimed = await leases.claim_rows(
+        session, Notice, due, Notice.created_at, limit, lease_until, ids
     )
-    await session.commit()
-    return claimed, lease_until
+    return claimed, (lease_until if claimed else now)
 
 
 def _held(notice_id: uuid.UUID, lease_until: datetime) -> sa.Update:
     """An update that only lands while this dispatcher still holds the notice."""
-    return (
-        sa.update(Notice)
-        .where(
-            Notice.id == notice_id,
-            Notice.state == ReminderState.SENDING,
-            Notice.lease_until == lease_until,
-        )
-        .execution_options(synchronize_session=False)
-    )
+    return leases.held(Notice, notice_id, lease_until)
 
 
 async def _record(
