@@ -21,10 +21,11 @@ from tests.rules.test_properties import Booking, bookings
 from visits.db.engine import create_engine
 from visits.db.migrate import downgrade, upgrade
 from visits.db.models import Base
+from visits.enums import VisitType
 from visits.rules.catalogue import RuleId
 from visits.rules.model import RuleResult
 from visits.rules.results import result
-from visits.rules.texts import LEGACY, Day, Text, say
+from visits.rules.texts import LEGACY, Day, Text, render, say, visit_type_name
 
 BEFORE_NEUTRAL_TEXTS = "0006"
 VERSIONS = Path(__file__).parents[1] / "migrations" / "versions"
@@ -113,13 +114,14 @@ def _insert(table: str, **values: Any) -> sa.Insert:
 
 
 def _worded(result: RuleResult) -> dict[str, Any]:
-    """A result as releases before migration 0007 stored it: its words in German and English."""
+    """A result as releases before migration 0007 stored it: its words in German and English,
+    as that release worded them (the migration's frozen wording, not today's)."""
     stored = msgspec.to_builtins(result)
     del stored["message"], stored["family_message"]
     family = result.family_message
     for language in ("de", "en"):
-        stored[f"message_{language}"] = result.message_in(language)
-        stored[f"family_message_{language}"] = family and result.for_family().message_in(language)
+        stored[f"message_{language}"] = NEUTRAL_TEXTS.render(result.message, language)
+        stored[f"family_message_{language}"] = family and NEUTRAL_TEXTS.render(family, language)
     return stored
 
 
@@ -259,7 +261,7 @@ async def test_stored_rule_results_become_language_neutral_and_back(
     old = [_worded(wish), _worded(ages)]
     old.append({**old[1], "rule_id": "CF-03", "message_de": "Früher so.", "message_en": "Once so."})
     closure = "Closure: Personalversammlung"
-    reason = f"{wish.message_in('en')}; {closure}"
+    reason = f"{NEUTRAL_TEXTS.render(wish.message, 'en')}; {closure}"
     with fresh_database(backend, tmp_path) as url:
         in_thread(upgrade, url, BEFORE_NEUTRAL_TEXTS)
         await _visit_with_old_results(url, old, reason)
@@ -286,3 +288,26 @@ def test_every_text_a_booking_gets_is_recovered_from_its_stored_words(booking: B
         stored = _worded(new)
         recovered = NEUTRAL_TEXTS.recover(new.rule_id, stored["message_de"], stored["message_en"])
         assert recovered == new.message
+
+
+def test_words_of_the_old_release_are_recovered_although_today_words_them_otherwise() -> None:
+    """Migration 0007 matches the words its release wrote, not today's: "at most 1 accompanying
+    adults" then, "at most 1 accompanying adult" now."""
+    english = (
+        "Child and family visit: at most 1 accompanying adults can come with the children; your "
+        "group has 2. Other adults are welcome at regular visits, and the visits team can look at "
+        "a request."
+    )
+    german = (
+        "Kinder- und Familienbesuch: Mit den Kindern können höchstens 1 erwachsene "
+        "Begleitpersonen kommen; Ihre Gruppe hat 2. Weitere Erwachsene sind bei Regelbesuchen "
+        "willkommen, und das Besuchsteam prüft gern eine Anfrage."
+    )
+    recovered = NEUTRAL_TEXTS.recover("CF-08", german, english)
+    assert recovered == say(
+        "CF-08.too_many_adults",
+        visit_type=visit_type_name(VisitType.CHILD_FAMILY),
+        max_adults=1,
+        adults=2,
+    )
+    assert "at most 1 accompanying adult can come" in render(recovered, "en")

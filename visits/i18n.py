@@ -48,6 +48,12 @@ def N_(message: str) -> str:
     return message
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a message with a plural form for extraction (``%(num)d`` is the count); the form a
+    number needs is picked where it is shown (``translate_plural``)."""
+    return singular, plural
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """A text with its placeholder values, kept until the reader's language is known: ``id`` is
@@ -135,11 +141,12 @@ EXTRACTION_KEYWORDS: Mapping[str, Any] = {
     **DEFAULT_KEYWORDS,
     "translate": (2,),
     "translate_plural": (2, 3),
+    "N_plural": (1, 2),
     "Message": (1,),
     **{name: (2,) for name in _DOMAIN_ERRORS.split()},  # DomainError(slug, detail, ...)
 }
-"""Where texts to translate are written: ``N_``/gettext calls, ``Message``, ``translate``
-and ``translate_plural``, and the detail of every domain error."""
+"""Where texts to translate are written: ``N_``/``N_plural``/gettext calls, ``Message``,
+``translate`` and ``translate_plural``, and the detail of every domain error."""
 
 
 def _extract() -> Iterator[tuple[str, int, str | tuple[str, ...], list[str], str | None]]:

@@ -8,16 +8,22 @@ is kept as a ``legacy.literal`` text that renders the stored German or English w
 are. A review reason made of rule texts keeps the rule ids instead; other reasons stay as
 written. Only data changes, so no batch operation is needed on SQLite.
 
+The templates are the wording of this release, frozen in ``0007_wording.json`` (English and
+German per message key): later releases reword messages, and old words must still be matched
+against the words that wrote them. A key the frozen wording lacks renders as the release does.
+
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-15 01:00:00.000000
 """
 
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, time
 from itertools import product
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -26,8 +32,6 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 from visits.enums import VisitType
-from visits.i18n import translations
-from visits.rules.messages import MESSAGES
 from visits.rules.texts import (
     LEGACY,
     PLACEHOLDER,
@@ -37,9 +41,7 @@ from visits.rules.texts import (
     Series,
     Text,
     joined,
-    placeholders,
-    render,
-    say,
+    render_param,
     visit_type_name,
 )
 
@@ -63,6 +65,30 @@ LISTS = {"bands"}
 VISIT_TYPES = {"visit_type", "programme"}
 WORDS = {"child", "month", "ages", "flags", "codes"}  # text parameters, even when all digits
 CLOCK = re.compile(r"(\d\d):(\d\d)(?: \(UTC([+-]\d\d:\d\d)\))?")
+WORDING: dict[str, dict[str, str]] = json.loads(
+    (Path(__file__).parent / "0007_wording.json").read_text(encoding="utf-8")
+)
+"""The template of each message key in "en" and "de", as this release worded it."""
+
+
+def template(key: str, language: str) -> str:
+    return WORDING[key][language]
+
+
+def placeholders(key: str) -> set[str]:
+    return set(PLACEHOLDER.findall(template(key, "en")))
+
+
+def render(value: Param, language: str) -> str:
+    """``value`` in the words of this release (``texts.render`` with the frozen templates)."""
+    match value:
+        case Text(key=key, params=params) if key in WORDING:
+            rendered = {name: render(param, language) for name, param in params.items()}
+            return template(key, language) % rendered
+        case Series(items=items):
+            return render_param(Series([render(item, language) for item in items]), language)
+        case _:
+            return render_param(value, language)
 
 
 def _pattern(template: str) -> str:
@@ -98,7 +124,7 @@ def _param(name: str, english: str, german: str) -> Param:
 
 def _candidates(prefixes: tuple[str, ...]) -> Iterator[list[str]]:
     """Keys of one message, then of two messages one after the other (CF-04, CF-08)."""
-    keys = [key for key in MESSAGES if key.split(".")[0] in prefixes]
+    keys = [key for key in WORDING if key.split(".")[0] in prefixes]
     yield from ([key] for key in keys)
     yield from ([first, second] for first, second in product(keys, keys) if first != second)
 
@@ -108,8 +134,8 @@ def recover(rule_id: str, german: str, english: str, *, family: bool = False) ->
     literal that shows them."""
     prefixes = ("family", rule_id) if family else (rule_id,)
     for keys in _candidates(prefixes):
-        english_template = " ".join(MESSAGES[key] for key in keys)
-        german_template = " ".join(translations("de").gettext(MESSAGES[key]) for key in keys)
+        english_template = " ".join(template(key, "en") for key in keys)
+        german_template = " ".join(template(key, "de") for key in keys)
         english_match = re.fullmatch(_pattern(english_template), english)
         german_match = re.fullmatch(_pattern(german_template), german)
         if english_match is None or german_match is None:
@@ -117,11 +143,11 @@ def recover(rule_id: str, german: str, english: str, *, family: bool = False) ->
         values = english_match.groupdict()
         try:
             texts = [
-                say(
+                Text(
                     key,
-                    **{
+                    {
                         name: _param(name, values[name], german_match.group(name))
-                        for name in placeholders(key)
+                        for name in sorted(placeholders(key))
                     },
                 )
                 for key in keys

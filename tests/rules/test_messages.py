@@ -11,9 +11,9 @@ import msgspec
 import pytest
 
 from visits.enums import VisitType
-from visits.i18n import translations
+from visits.i18n import translate_plural, translations
 from visits.rules.catalogue import ALERT_RULE_IDS, BOOKING_RULE_IDS, RULES, RuleId
-from visits.rules.messages import AND_LIST, DATE_PATTERN, MESSAGES
+from visits.rules.messages import AND_LIST, COUNTED, DATE_PATTERN, MESSAGES
 from visits.rules.model import RuleResult
 from visits.rules.results import result
 from visits.rules.texts import (
@@ -24,6 +24,7 @@ from visits.rules.texts import (
     Text,
     and_list,
     joined,
+    placeholders,
     render,
     say,
     visit_type_name,
@@ -72,14 +73,47 @@ def test_every_visit_type_has_a_name() -> None:
 WORDING = [
     (
         say("CF-07.fail", max_adults=3, max_children=4, max_total=6, adults=4, children=2),
-        "Zu einem Besuch können bis zu 3 Erwachsene, 4 Kinder und 6 Personen insgesamt kommen; "
-        "Ihre Gruppe hat 4 Erwachsene und 2 Kinder. Niemand muss zu Hause bleiben: Familientage "
-        "und Kinder- und Familienbesuche sind für größere Familien gedacht, und das Besuchsteam "
-        "prüft gern eine Anfrage für Sie alle gemeinsam.",
+        "Zu einem Besuch können bis zu 3 erwachsene Personen, 4 Kinder und insgesamt 6 Personen "
+        "kommen; Ihre Gruppe hat 4 erwachsene Personen und 2 Kinder. Niemand muss zu Hause "
+        "bleiben: Familientage und Kinder- und Familienbesuche sind für größere Familien gedacht, "
+        "und das Besuchsteam prüft gern eine Anfrage für Sie alle gemeinsam.",
         "A visit can take up to 3 adults, 4 children and 6 visitors in total; your group has 4 "
         "adults and 2 children. Nobody has to stay at home: family days and child and family "
         "visits are made for bigger families, and the visits team can look at a request for all "
         "of you together.",
+    ),
+    (
+        say(
+            "CF-08.too_many_adults",
+            visit_type=visit_type_name(VisitType.CHILD_FAMILY),
+            max_adults=1,
+            adults=2,
+        ),
+        "Kinder- und Familienbesuch: Die Kinder können von höchstens 1 erwachsenen Begleitperson "
+        "begleitet werden; Ihre Gruppe hat 2. Weitere Erwachsene sind bei Regelbesuchen "
+        "willkommen, und das Besuchsteam prüft gern eine Anfrage.",
+        "Child and family visit: at most 1 accompanying adult can come with the children; your "
+        "group has 2. Other adults are welcome at regular visits, and the visits team can look at "
+        "a request.",
+    ),
+    (
+        say("CF-BW.too_soon", hours=1),
+        "Besuche werden mindestens 1 Stunde im Voraus gebucht. Bitte wählen Sie eine spätere "
+        "Zeit; für einen dringenden ersten Besuch nach der Aufnahme hilft das Besuchsteam.",
+        "Visits are booked at least 1 hour ahead. Please choose a later time; for an urgent first "
+        "visit after an admission, the visits team can help.",
+    ),
+    (
+        say("CF-11.fail", cap=1, period_days=1),
+        "Sie haben den 1 erlaubten Besuch in 1 Tag schon genutzt. Familientage und "
+        "Eltern-Kind-Gruppen zählen nicht dazu, und das Besuchsteam prüft gern eine Anfrage.",
+        "You have used the 1 visit allowed in 1 day. Family days and parent-child groups do not "
+        "count toward them, and the visits team can look at a request.",
+    ),
+    (
+        say("CF-15.pass", child="A", days=1, alert_days=30),
+        "Kind A: letzter Besuch vor 1 Tag (Hinweis nach 30 Tagen).",
+        "Child A: last visit 1 day ago (alert after 30 days).",
     ),
     (
         say("CF-03.from_age", age=16),
@@ -200,3 +234,12 @@ def test_a_text_is_refused_when_made_with_an_unknown_key_or_the_wrong_values() -
         say("CF-11.fail", cap=3, period_days=7, number=4)
     with pytest.raises(ValueError, match="takes"):
         say("CF-11.fail", cap=3)
+
+
+def test_every_count_names_a_placeholder_of_its_message_and_has_both_forms_in_german() -> None:
+    for key, counts in COUNTED.items():
+        assert set(counts) <= placeholders(key), key
+        for name, (singular, plural) in counts.items():
+            one, two = (translate_plural("de", singular, plural, n) for n in (1, 2))
+            assert one != two, (key, name)
+            assert render(say(key, **dict.fromkeys(placeholders(key), 1)), "en")

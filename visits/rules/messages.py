@@ -10,7 +10,7 @@ child stays at home. Texts marked "staff" are shown to staff only (safeguarding 
 from __future__ import annotations
 
 from visits.enums import VISIT_TYPE_NAMES, VisitType
-from visits.i18n import N_
+from visits.i18n import N_, N_plural
 
 MESSAGES: dict[str, str] = {
     # CF-01 lead visitor
@@ -75,23 +75,22 @@ MESSAGES: dict[str, str] = {
     ),
     # CF-07 caps per visit
     "CF-07.pass": N_(
-        "The group fits this visit: up to %(max_adults)s adults, %(max_children)s children and "
-        "%(max_total)s visitors in total."
+        "The group fits this visit: up to %(max_adults)s, %(max_children)s and %(max_total)s in "
+        "total."
     ),
     "CF-07.fail": N_(
-        "A visit can take up to %(max_adults)s adults, %(max_children)s children and "
-        "%(max_total)s visitors in total; your group has %(adults)s adults and %(children)s "
-        "children. Nobody has to stay at home: family days and child and family visits are made "
-        "for bigger families, and the visits team can look at a request for all of you together."
+        "A visit can take up to %(max_adults)s, %(max_children)s and %(max_total)s in total; "
+        "your group has %(adults)s and %(children)s. Nobody has to stay at home: family days "
+        "and child and family visits are made for bigger families, and the visits team can look "
+        "at a request for all of you together."
     ),
     "CF-07.empty": N_("Please add at least one visitor to the booking."),
     # CF-07b room capacity
     "CF-07b.pass": N_("There is room for your group at this time."),
     "CF-07b.fail": N_(
-        "This time is nearly full: there is room for %(tables)s more families, %(seats)s more "
-        "seats and %(children)s more children, and your group needs a table, %(need_seats)s "
-        "seats and room for %(need_children)s children. Please choose another time, which may "
-        "still have space."
+        "This time is nearly full: there is room for %(tables)s, %(seats)s and %(children)s, "
+        "and your group needs a table, %(need_seats)s and room for %(need_children)s. Please "
+        "choose another time, which may still have space."
     ),
     # CF-08 composition per visit type
     "CF-08.pass": N_("The group suits this kind of visit."),
@@ -100,16 +99,15 @@ MESSAGES: dict[str, str] = {
         "booking, or choose a regular visit."
     ),
     "CF-08.too_many_adults": N_(
-        "%(visit_type)s: at most %(max_adults)s accompanying adults can come with the children; "
+        "%(visit_type)s: at most %(max_adults)s can come with the children; "
         "your group has %(adults)s. Other adults are welcome at regular visits, and the visits "
         "team can look at a request."
     ),
     # CF-10 ledgers
     "CF-10.regular": N_("This visit counts toward the regular visiting time."),
     "CF-10.child": N_(
-        "This visit uses the extra visiting time for children (%(minutes)s minutes; "
-        "%(remaining)s minutes are left this month afterwards). It does not count toward the "
-        "regular visiting time."
+        "This visit uses the extra visiting time for children (%(minutes)s, leaving %(remaining)s "
+        "for the rest of this month). It does not count toward the regular visiting time."
     ),
     "CF-10.programme": N_("Family programmes do not count toward the regular visiting time."),
     "CF-10.video": N_(
@@ -121,16 +119,16 @@ MESSAGES: dict[str, str] = {
         "which is open to everyone."
     ),
     "CF-10.exhausted": N_(
-        "The extra visiting time for children has %(remaining)s minutes left this month, and "
-        "this visit lasts %(minutes)s minutes. Regular visits are still possible, the extra time "
+        "The extra visiting time for children has %(remaining)s left this month, and this visit "
+        "lasts %(minutes)s. Regular visits are still possible, the extra time "
         "starts again next month, and the visits team can look at a request."
     ),
     # CF-11 visits per period
     "CF-11.not_counted": N_("This visit does not count toward the number of visits allowed."),
     "CF-11.unlimited": N_("There is no limit on the number of visits in a period."),
-    "CF-11.pass": N_("This is visit %(number)s of the %(cap)s allowed in %(period_days)s days."),
+    "CF-11.pass": N_("This is visit %(number)s of %(cap)s %(period_days)s."),
     "CF-11.fail": N_(
-        "All %(cap)s visits allowed in %(period_days)s days have been used. Family days and "
+        "You have used %(cap)s %(period_days)s. Family days and "
         "parent-child groups do not count toward them, and the visits team can look at a "
         "request."
     ),
@@ -142,18 +140,18 @@ MESSAGES: dict[str, str] = {
     ),
     # CF-13 length of child visits
     "CF-13.no_children": N_("There is no minimum length for visits without children."),
-    "CF-13.pass": N_("This visit lasts %(minutes)s minutes: good time for the children."),
+    "CF-13.pass": N_("This visit lasts %(minutes)s: good time for the children."),
     "CF-13.too_short": N_(
-        "Visits with children last at least %(min_minutes)s minutes, and this session lasts "
+        "Visits with children last at least %(min_minutes)s, and this session lasts "
         "%(minutes)s. Please choose a longer session; the visits team is happy to help."
     ),
     "CF-13.too_short_regular": N_(
-        "This visit lasts %(minutes)s minutes, less than the %(min_minutes)s minutes children "
-        "should have at least. Child and family visits last longer."
+        "This visit lasts %(minutes)s, less than the %(min_minutes)s children should have at "
+        "least. Child and family visits last longer."
     ),
     "CF-13.below_recommended": N_(
-        "This visit lasts %(minutes)s minutes. For children we recommend at least "
-        "%(recommended)s minutes, if a longer time suits you."
+        "This visit lasts %(minutes)s. For children we recommend at least %(recommended)s, if a "
+        "longer time suits you."
     ),
     # CF-16 school hours
     "CF-16.pass": N_("This time does not clash with school."),
@@ -175,11 +173,11 @@ MESSAGES: dict[str, str] = {
         "them if it suits you."
     ),
     "CF-BW.too_soon": N_(
-        "Visits are booked at least %(hours)s hours ahead. Please choose a later time; for an "
+        "Visits are booked at least %(hours)s ahead. Please choose a later time; for an "
         "urgent first visit after an admission, the visits team can help."
     ),
     "CF-BW.too_far": N_(
-        "Visits can be booked up to %(days)s days ahead. This time can be booked from %(opens)s."
+        "Visits can be booked up to %(days)s ahead. This time can be booked from %(opens)s."
     ),
     # CF-18 child-friendly rooms
     "CF-18.pass": N_("The room suits the children's ages."),
@@ -240,37 +238,32 @@ MESSAGES: dict[str, str] = {
     ),
     # Alerts (staff)
     "CF-09.pass": N_(
-        "Regular visiting capacity in %(month)s meets the minimum: %(offered)s minutes per "
-        "prisoner (minimum %(minimum)s)."
+        "Regular visiting capacity in %(month)s meets the minimum: %(offered)s per prisoner "
+        "(minimum %(minimum)s)."
     ),
     "CF-09.alert": N_(
-        "Regular visiting capacity in %(month)s is %(offered)s minutes per prisoner, below the "
-        "minimum of %(minimum)s minutes. Please offer more visiting times."
+        "Regular visiting capacity in %(month)s is %(offered)s per prisoner, below the minimum "
+        "of %(minimum)s. Please offer more visiting times."
     ),
     "CF-14.booked": N_(
-        "Child visit booked for day %(visit_day)s after admission (target: within "
-        "%(target_days)s days)."
+        "Child visit booked for day %(visit_day)s after admission (target: %(target_days)s)."
     ),
     "CF-14.not_due": N_(
         "Day %(day)s after admission; an alert follows from day %(alert_day)s if no child visit "
         "is booked by then."
     ),
     "CF-14.alert": N_(
-        "Day %(day)s after admission and no child visit is booked within %(target_days)s days. "
+        "Day %(day)s after admission and no child visit is booked %(target_days)s. "
         "Please contact the family; staff may book inside the normal notice period."
     ),
-    "CF-15.pass": N_(
-        "Child %(child)s: last visit %(days)s days ago (alert after %(alert_days)s days)."
-    ),
+    "CF-15.pass": N_("Child %(child)s: last visit %(days)s (alert %(alert_days)s)."),
     "CF-15.alert": N_(
-        "Child %(child)s has had no visit for %(days)s days (hoped for: every %(target_days)s "
-        "days). Please contact the family."
+        "Child %(child)s has had no visit %(days)s (hoped for: %(target_days)s). Please contact "
+        "the family."
     ),
-    "CF-23.in_person": N_(
-        "Child %(child)s: no video-only contact in the last %(alert_days)s days."
-    ),
+    "CF-23.in_person": N_("Child %(child)s: no video-only contact %(alert_days)s."),
     "CF-23.video_only": N_(
-        "Child %(child)s has had only video contact for %(days)s days. Video visits add to "
+        "Child %(child)s has had only video contact %(days)s. Video visits add to "
         "visits in person and never replace them: please offer a visit in person."
     ),
     # What a family sees instead of a confidential reason
@@ -285,6 +278,68 @@ MESSAGES: dict[str, str] = {
     # Two texts as one, sentence after sentence (``texts.joined``)
     "sentences": N_("%(first)s %(second)s"),
 }
+
+# Counts inside texts, each with the words around it that change with the number ("1 adult",
+# "2 adults"; German also changes with the case: "nach 1 Tag", "nach 2 Tagen").
+ADULTS = N_plural("%(num)d adult", "%(num)d adults")
+ACCOMPANYING_ADULTS = N_plural("%(num)d accompanying adult", "%(num)d accompanying adults")
+CHILDREN = N_plural("%(num)d child", "%(num)d children")
+VISITORS = N_plural("%(num)d visitor", "%(num)d visitors")
+MORE_FAMILIES = N_plural("%(num)d more family", "%(num)d more families")
+MORE_SEATS = N_plural("%(num)d more seat", "%(num)d more seats")
+MORE_CHILDREN = N_plural("%(num)d more child", "%(num)d more children")
+SEATS = N_plural("%(num)d seat", "%(num)d seats")
+MINUTES = N_plural("%(num)d minute", "%(num)d minutes")
+HOURS = N_plural("%(num)d hour", "%(num)d hours")
+DAYS = N_plural("%(num)d day", "%(num)d days")
+IN_DAYS = N_plural("in %(num)d day", "in %(num)d days")
+WITHIN_DAYS = N_plural("within %(num)d day", "within %(num)d days")
+DAYS_AGO = N_plural("%(num)d day ago", "%(num)d days ago")
+AFTER_DAYS = N_plural("after %(num)d day", "after %(num)d days")
+FOR_DAYS = N_plural("for %(num)d day", "for %(num)d days")
+EVERY_DAYS = N_plural("every day", "every %(num)d days")
+LAST_DAYS = N_plural("in the last day", "in the last %(num)d days")
+VISITS_ALLOWED = N_plural("%(num)d visit allowed", "%(num)d visits allowed")
+THE_VISITS_ALLOWED = N_plural("the %(num)d visit allowed", "all %(num)d visits allowed")
+
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "CF-07.pass": {"max_adults": ADULTS, "max_children": CHILDREN, "max_total": VISITORS},
+    "CF-07.fail": {
+        "max_adults": ADULTS,
+        "max_children": CHILDREN,
+        "max_total": VISITORS,
+        "adults": ADULTS,
+        "children": CHILDREN,
+    },
+    "CF-07b.fail": {
+        "tables": MORE_FAMILIES,
+        "seats": MORE_SEATS,
+        "children": MORE_CHILDREN,
+        "need_seats": SEATS,
+        "need_children": CHILDREN,
+    },
+    "CF-08.too_many_adults": {"max_adults": ACCOMPANYING_ADULTS},
+    "CF-10.child": {"minutes": MINUTES, "remaining": MINUTES},
+    "CF-10.exhausted": {"minutes": MINUTES, "remaining": MINUTES},
+    "CF-11.pass": {"cap": VISITS_ALLOWED, "period_days": IN_DAYS},
+    "CF-11.fail": {"cap": THE_VISITS_ALLOWED, "period_days": IN_DAYS},
+    "CF-13.pass": {"minutes": MINUTES},
+    "CF-13.too_short": {"minutes": MINUTES, "min_minutes": MINUTES},
+    "CF-13.too_short_regular": {"minutes": MINUTES, "min_minutes": MINUTES},
+    "CF-13.below_recommended": {"minutes": MINUTES, "recommended": MINUTES},
+    "CF-BW.too_soon": {"hours": HOURS},
+    "CF-BW.too_far": {"days": DAYS},
+    "CF-09.pass": {"offered": MINUTES, "minimum": MINUTES},
+    "CF-09.alert": {"offered": MINUTES, "minimum": MINUTES},
+    "CF-14.booked": {"target_days": WITHIN_DAYS},
+    "CF-14.alert": {"target_days": WITHIN_DAYS},
+    "CF-15.pass": {"days": DAYS_AGO, "alert_days": AFTER_DAYS},
+    "CF-15.alert": {"days": FOR_DAYS, "target_days": EVERY_DAYS},
+    "CF-23.in_person": {"alert_days": LAST_DAYS},
+    "CF-23.video_only": {"days": FOR_DAYS},
+}
+"""The parameters of a message that are counts, each with its singular and plural words
+(``%(num)d`` is the count): ``texts.render`` picks the form the number needs in the language."""
 
 AND_LIST = N_("%(head)s and %(last)s")
 """The last two items of a list ("a, b and c"); the items before them are separated by commas."""

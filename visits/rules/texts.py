@@ -4,7 +4,9 @@ A result stores ``Text("CF-07.fail", {"adults": 3, ...})``, never words, so a wo
 a new language is a catalog change, not a data migration. Parameters are plain JSON values or
 tagged values that each language renders its own way: a nested ``Text`` (a visit type's name),
 a ``Series`` ("a, b and c"), a ``Day`` (a date, by Babel) and a ``Clock`` (a wall-clock time).
-Rendering reads the compiled catalogs in memory only, so the rules stay pure.
+A number the message counts something with (``messages.COUNTED``) is shown with the words the
+number needs in the language ("1 adult", "2 adults"). Rendering reads the compiled catalogs in
+memory only, so the rules stay pure.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ import msgspec
 from babel.dates import format_date, format_time
 
 from visits.enums import VisitType
-from visits.i18n import translations
-from visits.rules.messages import AND_LIST, DATE_PATTERN, MESSAGES, visit_type_key
+from visits.i18n import translate_plural, translations
+from visits.rules.messages import AND_LIST, COUNTED, DATE_PATTERN, MESSAGES, visit_type_key
 
 LEGACY = "legacy.literal"
 """The key of a text stored before texts were language-neutral that no template matched (see
@@ -104,17 +106,24 @@ def render(text: Text, language: str) -> str:
     """``text`` in ``language``: the catalog's translation with every parameter rendered in it."""
     if text.key == LEGACY:
         stored = text.params.get(language, text.params["en"])
-        return stored if isinstance(stored, str) else _param(stored, language)
+        return stored if isinstance(stored, str) else render_param(stored, language)
     template = translations(language).gettext(MESSAGES[text.key])
-    return template % {name: _param(value, language) for name, value in text.params.items()}
+    counted = COUNTED.get(text.key, {})
+    return template % {
+        name: translate_plural(language, *counted[name], value)
+        if name in counted and isinstance(value, int)
+        else render_param(value, language)
+        for name, value in text.params.items()
+    }
 
 
-def _param(value: Param, language: str) -> str:
+def render_param(value: Param, language: str) -> str:
+    """One parameter of a text in ``language`` (a count's words are the message's business)."""
     match value:
         case Text():
             return render(value, language)
         case Series(items=items):
-            shown = [_param(item, language) for item in items]
+            shown = [render_param(item, language) for item in items]
             if len(shown) <= 1:
                 return "".join(shown)
             head, last = ", ".join(shown[:-1]), shown[-1]
