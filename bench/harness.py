@@ -188,7 +188,6 @@ async def populate(engine: AsyncEngine, *, bookers: int, slots: int, capacity: i
                 "relationship": Relationship.PARTNER,
                 "is_guardian": True,
                 "safeguarding_flags": [],
-                "guardian_consent_on_file": False,
                 "created_at": now,
                 "updated_at": now,
             }

@@ -26,8 +26,10 @@ from visits.db.models import (
     Closure,
     Facility,
     FacilityInformation,
+    GuardianConsent,
     Household,
     Prisoner,
+    PrisonerRestriction,
     Room,
     Slot,
     SlotTemplate,
@@ -35,7 +37,7 @@ from visits.db.models import (
     VisitorApproval,
 )
 from visits.demo import seed_demo
-from visits.enums import Language, StaffRole, TokenKind
+from visits.enums import CustodyStatus, Language, StaffRole, TokenKind
 from visits.settings import Settings
 
 R = StaffRole
@@ -164,13 +166,33 @@ async def test_household_tokens_cannot_reach_staff_endpoints(
 # ---------------------------------------------------------------- staff
 
 MANAGER = {R.VISITS_MANAGER}
-# Who may call each staff route at facility one; admins may call everything.
+DESK = {R.VISITS_OFFICER, R.VISITS_MANAGER}
+LEAD = {R.SAFEGUARDING_LEAD}
+VISITOR = "/api/v1/staff/facilities/{facility_id}/visitors/{visitor_id}"
+PRISONER = "/api/v1/staff/prisoners/{prisoner_id}"
+# Who may call each staff route at facility one; admins may call everything except LEAD_ONLY.
 STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
     ("GET", "/api/v1/staff/facilities/{facility_id}/prisoners"): ANY_ROLE,
-    ("POST", "/api/v1/staff/facilities/{facility_id}/prisoners"): {
-        R.VISITS_OFFICER,
-        R.VISITS_MANAGER,
-    },
+    ("POST", "/api/v1/staff/facilities/{facility_id}/prisoners"): DESK,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/prisoners/import"): DESK,
+    ("GET", PRISONER): ANY_ROLE,
+    ("POST", PRISONER + "/restrictions"): LEAD,
+    ("POST", PRISONER + "/restrictions/{restriction_id}/lift"): LEAD,
+    ("PUT", PRISONER + "/closed-visits"): LEAD,
+    ("POST", PRISONER + "/release"): DESK,
+    ("POST", PRISONER + "/transfer"): DESK,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/households"): DESK,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/households"): DESK,
+    ("GET", "/api/v1/staff/facilities/{facility_id}/households/{household_id}/safeguarding"): (
+        ANY_ROLE
+    ),
+    ("POST", VISITOR + "/safeguarding-flags"): LEAD,
+    ("POST", VISITOR + "/safeguarding-flags/{flag}/clearing"): LEAD,
+    ("PUT", VISITOR + "/visit-wish"): LEAD,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/guardian-consents"): LEAD,
+    ("POST", "/api/v1/staff/facilities/{facility_id}/guardian-consents/{consent_id}/withdrawal"): (
+        LEAD
+    ),
     ("GET", "/api/v1/staff/facilities/{facility_id}/approvals"): ANY_ROLE,
     ("POST", "/api/v1/staff/approvals/{approval_id}/decision"): ANY_ROLE,
     ("GET", "/api/v1/admin/staff"): set(),
@@ -214,6 +236,9 @@ STAFF_RULES: dict[tuple[str, str], set[StaffRole]] = {
 # Open to every member of staff, with results limited to their facilities (audit) or to their
 # own subscriptions (feeds).
 FILTERED_ROUTES = {("GET", "/api/v1/staff/audit"), ("GET", "/api/v1/staff/feeds")}
+# Safeguarding facts are recorded by the facility's safeguarding lead alone, the role the rule
+# catalogue names (CF-02, CF-05, CF-19, CF-22): an administrator without that role may not.
+LEAD_ONLY = {route for route, roles in STAFF_RULES.items() if roles == LEAD}
 
 
 def test_every_staff_route_is_in_the_matrix() -> None:
@@ -252,7 +277,17 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
     visit_id = (await book_directly(db, slot, [30, 6])).id
     household_id = await db.scalar(sa.select(Household.id))
     visitor_ids = [str(v) for v in await db.scalars(sa.select(Visitor.id))]
-    prisoner_id = await db.scalar(sa.select(Prisoner.id))
+    prisoner = await db.scalar(sa.select(Prisoner).where(Prisoner.facility_id == one))
+    assert prisoner is not None
+    prisoner_id, prison_number = prisoner.id, prisoner.prison_number
+    people = list(
+        await db.scalars(
+            sa.select(Visitor)
+            .where(Visitor.household_id == household_id)
+            .order_by(Visitor.birth_date)
+        )
+    )
+    adult_id, child_id = people[0].id, people[-1].id
     await db.commit()
     callers = {
         (R.VISITS_OFFICER, "one"): (R.VISITS_OFFICER, one),
@@ -301,6 +336,36 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
         await db.commit()
         return row.id
 
+    async def fresh_prisoner() -> uuid.UUID:
+        """A prisoner of their own, so that a release or transfer leaves the others as they are."""
+        item = Prisoner(
+            facility_id=one,
+            prison_number=f"M-{next(numbers)}",
+            given_name="M",
+            family_name="Matrix",
+            admission_date=date(2026, 1, 5),
+            custody_status=CustodyStatus.SENTENCED,
+        )
+        db.add(item)
+        await db.commit()
+        return item.id
+
+    async def fresh_restriction() -> uuid.UUID:
+        item = PrisonerRestriction(
+            prisoner_id=prisoner_id, code="no_child_contact", reason="matrix", recorded_by="t"
+        )
+        db.add(item)
+        await db.commit()
+        return item.id
+
+    async def fresh_consent() -> uuid.UUID:
+        item = GuardianConsent(
+            adult_visitor_id=adult_id, child_visitor_id=child_id, reason="matrix", recorded_by="t"
+        )
+        db.add(item)
+        await db.commit()
+        return item.id
+
     async def request_for(method: str, path: str) -> tuple[str, dict[str, Any] | None]:
         """A valid request for the route, so that only authorization can refuse it."""
         n = next(numbers)
@@ -311,7 +376,17 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
             "room_id": room_id,
             "template_id": template_id,
             "visit_id": visit_id,
+            "prisoner_id": prisoner_id,
+            "household_id": household_id,
+            "visitor_id": adult_id,
+            "flag": "check_pending",
         }
+        if path.endswith(("/release", "/transfer")):
+            ids["prisoner_id"] = await fresh_prisoner()
+        if "{restriction_id}" in path:
+            ids["restriction_id"] = await fresh_restriction()
+        if "{consent_id}" in path:
+            ids["consent_id"] = await fresh_consent()
         if "{information_id}" in path:
             ids["information_id"] = await fresh_information()
         if "{closure_id}" in path:
@@ -329,6 +404,47 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
                 "admission_date": "2026-01-05",
                 "custody_status": "remand",
             },
+            ("POST", "/prisoners/import"): {
+                "document": "prison_number;given_name;family_name;admission_date;custody_status\r\n"
+                f"I-{n};A;B;05.01.2026;remand\r\n"
+            },
+            ("POST", "/restrictions"): {
+                "code": "no_child_contact",
+                "reason": "matrix check",
+                "valid_until": "2031-01-01",
+            },
+            ("POST", "/lift"): {"reason": "matrix check"},
+            ("PUT", "/closed-visits"): {"closed_visits_only": False, "reason": "matrix check"},
+            ("POST", "/release"): {"released_on": "2030-06-03", "reason": "matrix check"},
+            ("POST", "/transfer"): {
+                "facility_id": str(two_id),
+                "prison_number": f"T-{n}",
+                "reason": "matrix check",
+            },
+            ("POST", "/households"): {
+                "guardian_name": "Caller",
+                "email": f"caller-{n}@example.org",
+                "language": "de",
+                "prison_number": prison_number,
+                "people": [
+                    {
+                        "given_name": "C",
+                        "family_name": "Caller",
+                        "birth_date": "1990-01-01",
+                        "relationship": "partner",
+                        "is_guardian": True,
+                    }
+                ],
+            },
+            ("POST", "/safeguarding-flags"): {"flag": "check_pending", "reason": "matrix check"},
+            ("POST", "/clearing"): {"reason": "matrix check"},
+            ("PUT", "/visit-wish"): {"wish": None, "reason": "matrix check"},
+            ("POST", "/guardian-consents"): {
+                "adult_visitor_id": str(adult_id),
+                "child_visitor_id": str(child_id),
+                "reason": "matrix check",
+            },
+            ("POST", "/withdrawal"): {"reason": "matrix check"},
             ("POST", "/api/v1/staff/approvals/{approval_id}/decision"): {
                 "status": "approved",
                 "reason": "checked by phone",
@@ -421,13 +537,16 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
             url += "?date=2030-06-03"
         if path.endswith("/figures"):
             url += "?month=2030-06"
+        if method == "GET" and path.endswith("/households"):
+            url += "?q=Caller"
         return url, body
 
     checked = 0
     for (method, path), allowed in STAFF_RULES.items():
         for (role, where), headers in tokens.items():
             url, body = await request_for(method, path)
-            expected_ok = role == R.ADMIN or (where == "one" and role in allowed)
+            admin_ok = role == R.ADMIN and (method, path) not in LEAD_ONLY
+            expected_ok = admin_ok or (where == "one" and role in allowed)
             response = await client.request(method, url, headers=headers, json=body)
             if expected_ok:
                 # Authorization passed: any answer now concerns the request itself (the rules
@@ -435,6 +554,11 @@ async def test_staff_routes_refuse_wrong_roles_and_facilities(
                 context = (method, path, role, where, response.text)
                 assert response.status_code not in (401, 403), context
                 assert response.status_code < 500, context
+            elif where == "two" and path.startswith(PRISONER):
+                # A prisoner held elsewhere is not found, not forbidden: staff of another
+                # facility do not learn that the prisoner exists.
+                assert response.status_code == 404, (method, path, role, where, response.text)
+                assert response.json()["type"] == "urn:visits:problem:prisoner-not-found"
             else:
                 assert response.status_code == 403, (method, path, role, where, response.text)
                 assert response.json()["type"] == "urn:visits:problem:forbidden"

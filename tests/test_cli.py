@@ -349,3 +349,142 @@ def test_a_second_signal_during_migrations_stops_at_once(
         server.kill()
     assert returncode == -signal.SIGTERM, server.output
     assert "Traceback" not in server.output
+
+
+def _revision(database: Path) -> str:
+    with closing(sqlite3.connect(database)) as connection:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    return str(revision)
+
+
+def test_upgrade_to_an_older_revision_is_refused_and_downgrade_is_explicit(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    database = tmp_path / "data" / "visits.db"
+    assert run(["db", "upgrade", "--revision", "0005"], clean_env, tmp_path).returncode == 0
+    assert _revision(database) == "0005"
+    back = run(["db", "upgrade", "--revision", "0003"], clean_env, tmp_path)
+    assert back.returncode == 2
+    assert "database at revision" not in back.stdout  # no claim of success
+    assert "above 0003" in back.stderr
+    assert "visits db downgrade --revision 0003" in back.stderr
+    assert "Traceback" not in back.stderr
+    assert _revision(database) == "0005"
+    unknown = run(["db", "upgrade", "--revision", "9999"], clean_env, tmp_path)
+    assert (unknown.returncode, "Traceback" in unknown.stderr) == (2, False)
+    assert "9999" in unknown.stderr
+    unconfirmed = run(["db", "downgrade", "--revision", "0003"], clean_env, tmp_path)
+    assert unconfirmed.returncode != 0  # no "yes" on stdin: nothing is undone
+    assert _revision(database) == "0005"
+    down = run(["db", "downgrade", "--revision", "0003", "--yes"], clean_env, tmp_path)
+    assert down.returncode == 0, down.stderr
+    assert "database at revision 0003" in down.stdout
+    assert _revision(database) == "0003"
+    up_again = run(["db", "downgrade", "--revision", "0005", "--yes"], clean_env, tmp_path)
+    assert up_again.returncode == 2
+    assert "not above 0005" in up_again.stderr
+    assert _revision(database) == "0003"
+    to_base = run(["db", "upgrade", "--revision", "base"], clean_env, tmp_path)
+    assert to_base.returncode == 2
+    assert "visits db downgrade --revision base" in to_base.stderr
+    one_up = run(["db", "upgrade", "--revision", "+1"], clean_env, tmp_path)
+    assert one_up.returncode == 0, one_up.stderr
+    assert "database at revision 0004" in one_up.stdout
+    assert _revision(database) == "0004"
+    head = run(["db", "upgrade"], clean_env, tmp_path)
+    assert head.returncode == 0, head.stderr
+    url = f"sqlite+aiosqlite:///{database}"
+    current_head = ScriptDirectory.from_config(alembic_config(url)).get_current_head()
+    assert f"database at revision {current_head}" in head.stdout
+    assert _revision(database) == current_head
+
+
+FACILITY = [
+    "facility",
+    "create",
+    "--slug",
+    "jva-nordheim",
+    "--name",
+    "JVA Nordheim",
+    "--street",
+    "Am Wall 3",
+    "--postal-code",
+    "12345",
+    "--city",
+    "Nordheim",
+    "--email",
+    "besuche@jva-nordheim.example",
+]
+
+
+def test_facility_create_then_staff_list_and_disable(
+    clean_env: dict[str, str], tmp_path: Path
+) -> None:
+    database = tmp_path / "data" / "visits.db"
+    created = run([*FACILITY, "--max-days-ahead", "30"], clean_env, tmp_path)
+    assert created.returncode == 0, created.stderr
+    assert "facility jva-nordheim created" in created.stdout
+    with closing(sqlite3.connect(database)) as connection:
+        row = connection.execute(
+            "SELECT name, timezone, max_days_ahead FROM facility WHERE slug = 'jva-nordheim'"
+        ).fetchone()
+    assert row == ("JVA Nordheim", "Europe/Berlin", 30)
+    again = run(FACILITY, clean_env, tmp_path)
+    assert again.returncode == 2
+    assert "cannot create the facility" in again.stderr
+    bad = run(
+        [
+            *("facility", "create", "--slug", "Nord Heim", "--name", "", "--street", "x"),
+            *("--postal-code", "1", "--city", "x", "--email", "a@example.org"),
+        ],
+        clean_env,
+        tmp_path,
+    )
+    assert bad.returncode == 2
+    assert "slug:" in bad.stderr
+    assert "name:" in bad.stderr  # every problem, not only the first
+    assert "Traceback" not in bad.stderr
+    made = subprocess.run(
+        [
+            *VISITS,
+            *("staff", "create", "--email", "Nina@Example.org", "--name", "Nina Nord"),
+            *("--role", "visits_officer:jva-nordheim", "--password-stdin"),
+        ],
+        input="a long enough password\n",
+        env=clean_env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    listed = run(["staff", "list"], clean_env, tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.splitlines() == [
+        "nina@example.org\tNina Nord\tactive\tvisits_officer:jva-nordheim"
+    ]
+    disabled = run(
+        ["staff", "disable", "--email", "NINA@example.org", "--reason", "moved away"],
+        clean_env,
+        tmp_path,
+    )
+    assert disabled.returncode == 0, disabled.stderr
+    assert "nina@example.org disabled" in disabled.stdout
+    [account] = [
+        json.loads(line)
+        for line in run(["staff", "list", "--json"], clean_env, tmp_path).stdout.splitlines()
+    ]
+    assert (account["email"], account["active"]) == ("nina@example.org", False)
+    assert account["roles"] == ["visits_officer:jva-nordheim"]
+    twice = run(["staff", "disable", "--email", "nina@example.org"], clean_env, tmp_path)
+    assert (twice.returncode, "disabled already" in twice.stdout) == (0, True)
+    nobody = run(["staff", "disable", "--email", "nobody@example.org"], clean_env, tmp_path)
+    assert nobody.returncode == 2
+    assert "no staff account nobody@example.org" in nobody.stderr
+    with closing(sqlite3.connect(database)) as connection:
+        audit = connection.execute(
+            "SELECT action, actor_type, reason FROM audit_event ORDER BY occurred_at"
+        ).fetchall()
+    assert ("facility.create", "system", None) in audit
+    assert ("staff.update", "system", "moved away") in audit

@@ -14,11 +14,13 @@ from litestar import Litestar
 from litestar.datastructures import State
 
 from visits.accounts.controllers import AuthController, HouseholdController, StaffAdminController
+from visits.booking.caller_api import StaffCallerController
 from visits.booking.controllers import (
     HouseholdVisitController,
     SlotController,
     StaffVisitController,
 )
+from visits.booking.prisoner_controllers import StaffPrisonerChangesController
 from visits.calendar.controllers import (
     FeedController,
     HouseholdCalendarController,
@@ -34,7 +36,8 @@ from visits.health import health, ready
 from visits.logging import configure_logging
 from visits.notify.channels import notifier_for
 from visits.openapi import declare_common_problems, openapi_config, reference_assets
-from visits.people.controllers import StaffPeopleController
+from visits.people.controllers.safeguarding import StaffSafeguardingController
+from visits.people.controllers.staff import StaffPeopleController
 from visits.requests import MAX_BODY_BYTES, VisitsRequest
 from visits.scheduler.runner import build_scheduler
 from visits.settings import Settings, get_settings
@@ -83,9 +86,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HouseholdController,
             StaffAdminController,
             StaffPeopleController,
+            StaffSafeguardingController,
             StaffFacilityController,
             HouseholdVisitController,
             StaffVisitController,
+            StaffCallerController,
+            StaffPrisonerChangesController,
             FeedController,
             HouseholdCalendarController,
             StaffCalendarController,

@@ -6,8 +6,9 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Awaitable, Callable
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 import structlog
@@ -16,6 +17,11 @@ from visits.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
     import uvicorn
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from visits.errors import DomainError
+
+T = TypeVar("T")
 
 log = structlog.get_logger("visits.cli")
 
@@ -163,17 +169,56 @@ def db() -> None:
     """Database schema commands."""
 
 
+def _migrate(step: Callable[[], tuple[str, ...]]) -> None:
+    """Run an upgrade or downgrade; a revision in the other direction, or one that does not
+    exist, is a clear message and status 2, never a claim of success."""
+    from alembic.util import CommandError
+
+    from visits.db.migrate import WrongDirection
+
+    try:
+        reached = step()
+    except (WrongDirection, CommandError) as refusal:
+        click.echo(f"visits: {refusal}", err=True)
+        sys.exit(2)
+    click.echo(f"database at revision {', '.join(reached) or 'base (empty)'}")
+
+
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION."""
+    """Apply migrations up to REVISION. A REVISION below the database's is refused (exit 2):
+    going back is `visits db downgrade`."""
     from visits.db.migrate import upgrade
     from visits.logging import configure_logging
 
     settings = _settings()
     configure_logging(settings)
-    upgrade(settings.resolved_database_url, revision)
-    click.echo(f"database at revision {revision}")
+    _migrate(lambda: upgrade(settings.resolved_database_url, revision))
+
+
+@db.command("downgrade")
+@click.option(
+    "--revision",
+    required=True,
+    help="Target revision, below the database's ('base' undoes every migration).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (scripts).")
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Undo migrations down to REVISION. Data of the later migrations' tables and columns is
+    lost: take a backup first. A REVISION that is not below the database's is refused
+    (exit 2)."""
+    from visits.db.migrate import downgrade
+    from visits.logging import configure_logging
+
+    settings = _settings()
+    configure_logging(settings)
+    if not yes:
+        click.confirm(
+            f"Downgrade the database to {revision}? Data of later migrations is lost",
+            abort=True,
+        )
+    _migrate(lambda: downgrade(settings.resolved_database_url, revision))
 
 
 @main.group()
@@ -260,10 +305,201 @@ def staff_create(email: str, name: str, roles: tuple[str, ...], password_stdin: 
     try:
         staff_id = asyncio.run(_create_staff(settings, email, name, password, _parse_grants(roles)))
     except DomainError as exc:
-        problems = [f"{e['name']}: {e['detail']}" for e in exc.errors] or [exc.text("en")]
-        click.echo("visits: cannot create the account:\n  - " + "\n  - ".join(problems), err=True)
-        sys.exit(2)
+        _refuse("cannot create the account", exc)
     click.echo(f"staff account {staff_id} created")
+
+
+def _refuse(what: str, exc: DomainError) -> NoReturn:
+    """A domain error as the command's answer: every problem on its line, status 2."""
+    problems = [f"{e['name']}: {e['detail']}" for e in exc.errors] or [exc.text("en")]
+    click.echo(f"visits: {what}:\n  - " + "\n  - ".join(problems), err=True)
+    sys.exit(2)
+
+
+async def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one session and commit it (the command is its own boundary)."""
+    from visits.db.engine import create_engine, create_session_factory
+    from visits.scheduler import boundary
+
+    engine = create_engine(settings.resolved_database_url)
+    factory = create_session_factory(engine)
+    try:
+        async with factory() as session:
+            result = await work(session)
+            await boundary.commit(session, boundary.OutsideRequest.of(factory, settings))
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _grant_text(role: str, facility: str | None) -> str:
+    return role if facility is None else f"{role}:{facility}"
+
+
+@staff.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per account (scripts).")
+def staff_list(as_json: bool) -> None:
+    """List every staff account: e-mail, name, active or disabled, and its roles (ROLE:FACILITY
+    with the facility's slug, as `staff create --role` takes them)."""
+    import json
+
+    import sqlalchemy as sa
+
+    from visits.accounts.service.staff import list_staff
+    from visits.db.models import Facility, StaffMember
+
+    settings = _settings()
+    _upgrade(settings)
+
+    async def read(session: AsyncSession) -> list[dict[str, Any]]:
+        found = await session.execute(sa.select(Facility.id, Facility.slug))
+        slugs = {facility_id: slug for facility_id, slug in found}
+        rows: list[StaffMember] = []
+        accounts: list[dict[str, Any]] = []
+        total = 1
+        while len(rows) < total:
+            page, total = await list_staff(session, limit=500, offset=len(rows))
+            if not page:
+                break
+            rows += page
+        for member in rows:
+            grants = sorted(
+                _grant_text(g.role.value, slugs.get(g.facility_id) if g.facility_id else None)
+                for g in member.grants
+            )
+            accounts.append(
+                {
+                    "id": str(member.id),
+                    "email": member.email,
+                    "name": member.name,
+                    "active": member.is_active,
+                    "roles": grants,
+                    "last_sign_in_at": member.last_sign_in_at.isoformat()
+                    if member.last_sign_in_at
+                    else None,
+                }
+            )
+        return accounts
+
+    accounts = asyncio.run(_in_session(settings, read))
+    if as_json:
+        for account in accounts:
+            click.echo(json.dumps(account, ensure_ascii=False))
+        return
+    if not accounts:
+        click.echo("no staff accounts")
+        return
+    for account in accounts:
+        state = "active" if account["active"] else "disabled"
+        roles = ", ".join(account["roles"]) or "-"
+        click.echo(f"{account['email']}\t{account['name']}\t{state}\t{roles}")
+
+
+@staff.command("disable")
+@click.option("--email", required=True, help="The account's sign-in e-mail address.")
+@click.option("--reason", default=None, help="Why (kept in the audit trail).")
+def staff_disable(email: str, reason: str | None) -> None:
+    """Disable a staff account: it can no longer sign in, and its sessions and tokens end at
+    once. Audited."""
+    import sqlalchemy as sa
+
+    from visits.accounts.schemas import StaffUpdateIn
+    from visits.accounts.service.sign_in import email_address
+    from visits.accounts.service.staff import update_staff
+    from visits.audit import Actor
+    from visits.db.models import StaffMember
+    from visits.errors import DomainError
+    from visits.validation import parse_body
+
+    settings = _settings()
+    _upgrade(settings)
+    try:
+        address = email_address(email).lower()
+    except ValueError:
+        click.echo(f"visits: {email!r} is not an e-mail address", err=True)
+        sys.exit(2)
+    raw: dict[str, Any] = {"is_active": False} | ({"reason": reason} if reason else {})
+
+    async def disable(session: AsyncSession) -> str:
+        body = parse_body(StaffUpdateIn, raw)
+        member = await session.scalar(sa.select(StaffMember).where(StaffMember.email == address))
+        if member is None:
+            return "missing"
+        if not member.is_active:
+            return "already"
+        await update_staff(session, member.id, body, Actor.system())
+        return "disabled"
+
+    try:
+        outcome = asyncio.run(_in_session(settings, disable))
+    except DomainError as exc:
+        _refuse("cannot disable the account", exc)
+    if outcome == "missing":
+        click.echo(f"visits: there is no staff account {address}", err=True)
+        sys.exit(2)
+    if outcome == "already":
+        click.echo(f"staff account {address} was disabled already")
+        return
+    click.echo(f"staff account {address} disabled; its sessions and tokens are revoked")
+
+
+@main.group()
+def facility() -> None:
+    """Facilities."""
+
+
+@facility.command("create")
+@click.option("--slug", required=True, help="Short name in addresses: a-z, 0-9 and dashes.")
+@click.option("--name", required=True, help="The facility's name, e.g. 'JVA Nord'.")
+@click.option("--street", required=True)
+@click.option("--postal-code", required=True)
+@click.option("--city", required=True)
+@click.option("--email", required=True, help="Where families write to.")
+@click.option("--phone", default=None, help="The phone number for families, as printed.")
+@click.option("--country", default="DE", show_default=True, help="ISO 3166-1 alpha-2.")
+@click.option(
+    "--timezone", default="Europe/Berlin", show_default=True, help="An IANA time zone name."
+)
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="A language families are served in; repeat for several (default: every language).",
+)
+@click.option("--rule-profile", default=None, help="The rule profile (default: generic).")
+@click.option("--min-notice-hours", type=int, default=None, help="Booking notice in hours.")
+@click.option("--max-days-ahead", type=int, default=None, help="The booking window in days.")
+@click.option("--request-mode", is_flag=True, help="Every booking is a request staff decide.")
+def facility_create(**options: Any) -> None:
+    """Create a facility, validated as the admin API validates it, and audited. Rooms, slot
+    templates and staff come next (the console, or `visits staff create`)."""
+    from visits.errors import DomainError
+    from visits.facilities.schemas.staff import FacilityIn
+    from visits.facilities.service.facilities import add_facility
+    from visits.validation import parse_body
+
+    settings = _settings()
+    _upgrade(settings)
+    raw = {
+        key: value
+        for key, value in options.items()
+        if value is not None and value != () and key != "request_mode"
+    }
+    raw["request_mode"] = bool(options["request_mode"])
+    if "languages" in raw:
+        raw["languages"] = list(raw["languages"])
+
+    async def create(session: AsyncSession) -> tuple[str, str]:
+        from visits.audit import Actor
+
+        made = await add_facility(session, parse_body(FacilityIn, raw), Actor.system())
+        return str(made.id), made.slug
+
+    try:
+        facility_id, slug = asyncio.run(_in_session(settings, create))
+    except DomainError as exc:
+        _refuse("cannot create the facility", exc)
+    click.echo(f"facility {slug} created ({facility_id})")
 
 
 @main.group()
@@ -303,3 +539,56 @@ def demo_seed() -> None:
         click.echo("demo data seeded")
     else:
         click.echo("the database already has a facility; demo data not added")
+
+
+@main.group()
+def retention() -> None:
+    """Retention of families' data (the daily job that erases what is no longer needed)."""
+
+
+@retention.command("run")
+@click.option(
+    "--dry-run", is_flag=True, help="Only list what a run now would erase; change nothing."
+)
+def retention_run(dry_run: bool) -> None:
+    """Erase now the households the daily job erases (nothing keeps them within
+    `retention_days`); with --dry-run list them instead: id, people, last contact (UTC date),
+    without names. The review with names is the console's "Data retention" page."""
+    from visits.db.base import utcnow
+    from visits.db.engine import create_engine, create_session_factory
+    from visits.logging import configure_logging
+    from visits.people.retention import DueHousehold, due_households
+    from visits.scheduler.retention import apply_retention
+
+    settings = _settings()
+    configure_logging(settings)
+    _upgrade(settings)
+    now = utcnow()
+    if not dry_run:
+        engine = create_engine(settings.resolved_database_url)
+
+        async def erase() -> int:
+            try:
+                return await apply_retention(create_session_factory(engine), settings, now)
+            finally:
+                await engine.dispose()
+
+        count = asyncio.run(erase())
+        click.echo(f"{_households(count)} erased (retention_days = {settings.retention_days})")
+        return
+
+    async def read(session: AsyncSession) -> list[DueHousehold]:
+        return await due_households(session, now, settings.retention_days)
+
+    due = asyncio.run(_in_session(settings, read))
+    for row in due:
+        people = "1 person" if row.people == 1 else f"{row.people} people"
+        click.echo(f"{row.id}\t{people}\tlast contact {row.last_activity.date()}")
+    click.echo(
+        f"{_households(len(due))} would be erased (retention_days = {settings.retention_days})"
+    )
+
+
+def _households(count: int) -> str:
+    """``1 household``, ``2 households``: the command's answers read as sentences."""
+    return f"{count} household" if count == 1 else f"{count} households"

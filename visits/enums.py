@@ -73,6 +73,14 @@ class CustodyStatus(StrEnum):
     SENTENCED = "sentenced"
 
 
+class RestrictionCode(StrEnum):
+    """A safeguarding restriction on a prisoner (CF-05); any of them refers a visit with a
+    child to the safeguarding lead."""
+
+    NO_CHILD_CONTACT = "no_child_contact"
+    CHILD_VISITORS_VETTED = "child_visitors_vetted"
+
+
 class Relationship(StrEnum):
     """How a visitor is related to the prisoner; CF-10 keys the child contingent on this."""
 
@@ -106,6 +114,14 @@ class VisitStatus(StrEnum):
     NO_SHOW = "no_show"
 
 
+class Attendance(StrEnum):
+    """What the gate records for a confirmed visit: the party came (on time or late), or not."""
+
+    ATTENDED = "attended"
+    LATE = "late"
+    NO_SHOW = "no_show"
+
+
 # A visit in one of these states holds capacity in its slot.
 ACTIVE_VISIT_STATES = (VisitStatus.HELD, VisitStatus.REQUESTED, VisitStatus.CONFIRMED)
 
@@ -136,8 +152,9 @@ class NotifyBy(StrEnum):
 
 
 class NoticeKind(StrEnum):
-    """What a family is told (an outbox row's kind): a sign-in code, or a change to a visit that
-    the family did not make itself."""
+    """What a family is told (an outbox row's kind): a sign-in code, a change to a visit that
+    the family did not make itself, staff's decision on a visitor approval, or that staff set
+    up its account."""
 
     SIGN_IN_CODE = "sign_in_code"
     PHONE_CODE = "phone_code"  # confirms a mobile number
@@ -148,6 +165,9 @@ class NoticeKind(StrEnum):
     VISIT_CANCELLED = "visit_cancelled"  # by staff
     VISIT_MOVED = "visit_moved"  # by staff
     VISIT_AFFECTED = "visit_affected"  # a closure or a changed schedule: staff will get in touch
+    APPROVAL_GIVEN = "approval_given"  # staff approved a visitor for a prisoner (CF-04)
+    APPROVAL_DENIED = "approval_denied"  # staff turned a visitor approval down
+    ACCOUNT_CREATED = "account_created"  # staff set up the household for a caller
 
 
 class ReminderState(StrEnum):
@@ -176,6 +196,15 @@ class StaffRole(StrEnum):
     VISITS_MANAGER = "visits_manager"
     SAFEGUARDING_LEAD = "safeguarding_lead"
     ADMIN = "admin"
+
+
+class SafeguardingFlag(StrEnum):
+    """A safeguarding flag a safeguarding lead records on a visitor (CF-05): any flag sends
+    the visitor's visits to staff review; the family is only asked to contact the facility."""
+
+    NO_CHILD_CONTACT = "no_child_contact"  # the visitor may not be in contact with children
+    CHECK_PENDING = "check_pending"  # a background check (e.g. youth office) is not back yet
+    COURT_ORDER = "court_order"  # a court order limits the visitor's contact
 
 
 class TokenKind(StrEnum):

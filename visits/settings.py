@@ -63,6 +63,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     hold_minutes: Annotated[int, msgspec.Meta(ge=1, le=120)] = 10
     cancel_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
     request_cutoff_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 14)] = 24
+    # Retention (e.g. JVollzDSG NRW § 42 (3)): a daily job anonymises each household with no
+    # active approval, no pending request and no visit or other activity in this many days.
+    retention_days: Annotated[int, msgspec.Meta(ge=30, le=3650)] = 365
     # SMS reminders
     sms_sender: Literal["console", "twilio", "off"] = "console"
     twilio_account_sid: str = ""

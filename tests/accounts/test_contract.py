@@ -157,6 +157,7 @@ DECLARED: dict[tuple[str, str], dict[int, set[str]]] = {
         401: {"unauthenticated"},
         404: {"visitor-not-found"},
         422: {"invalid-body", "prisoner-not-matched"},
+        429: {"rate-limited"},
     },
     ("get", "/api/v1/admin/staff"): {
         400: {"invalid-parameters"},

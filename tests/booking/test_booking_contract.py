@@ -7,8 +7,6 @@ must be declared by the operation that gave it.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -24,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.booking_helpers import DEMO_EMAIL, Family, book, demo_family, hold_body
 from visits.app import create_app
+from visits.csv_files import read_document
 from visits.db.models import (
     Facility,
     Household,
@@ -596,7 +595,7 @@ async def test_a_multi_line_support_need_stays_one_row_of_the_day_sheet(
         params={"date": str(day), "format": "csv", "lang": "en"},
     )
     assert sheet.status_code == 200, sheet.text
-    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    rows = read_document(sheet.text)
     assert len(rows) == 1
     assert "Wheelchair access." in rows[0]["Support needs"]
     assert "\n" not in rows[0]["Support needs"]

@@ -17,7 +17,7 @@ from visits.db.models import (
     AuditEvent,
     Facility,
     Household,
-    Prisoner,
+    PrisonerRestriction,
     Slot,
     Visit,
     VisitOverride,
@@ -134,17 +134,27 @@ async def test_request_mode_review_approve_and_reject_tell_the_family(
 async def test_safeguarding_review_only_the_lead_may_approve_and_families_see_no_reason(
     client: Client, db: AsyncSession, family: Family
 ) -> None:
-    await db.execute(sa.update(Prisoner).values(restrictions=["no_child_contact"]))
+    db.add(
+        PrisonerRestriction(
+            prisoner_id=family.prisoner_id, code="no_child_contact", reason="t", recorded_by="t"
+        )
+    )
     await db.commit()
     visit = await book(client, family, family.family_slots[0])
     assert visit["status"] == "requested"
     assert "no_child_contact" not in str(visit)
-    cf05 = next(r for r in visit["results"] if r["rule_id"] == "CF-05")
-    assert cf05["params"] == {}
+    # The family reads neither the confidential rule's id nor why: only a check by the facility.
+    assert "CF-05" not in str(visit)
+    check = [r for r in visit["results"] if r["rule_id"] == "facility-check"]
+    assert len(check) == 1
+    assert check[0]["params"] == {}
+    assert check[0]["route_to_review"]
     officer = await staff_headers(client, db, family, StaffRole.VISITS_OFFICER)
     lead = await staff_headers(client, db, family, StaffRole.SAFEGUARDING_LEAD)
     staff_view = await client.get(f"/api/v1/staff/visits/{visit['id']}", headers=officer)
-    assert "no_child_contact" in str(staff_view.json()["results"])
+    cf05 = next(r for r in staff_view.json()["results"] if r["rule_id"] == "CF-05")
+    assert "no_child_contact" in cf05["message"]
+    assert not cf05["passed"]
     by_officer = await client.post(
         f"/api/v1/staff/visits/{visit['id']}/decision",
         headers=officer,
@@ -158,6 +168,13 @@ async def test_safeguarding_review_only_the_lead_may_approve_and_families_see_no
     )
     assert by_lead.status_code == 200
     assert by_lead.json()["status"] == "confirmed"
+    assert by_lead.json()["status_reason"] == "best interests: contact supervised"
+    seen = await client.get(f"/api/v1/household/visits/{visit['id']}", headers=family.headers)
+    assert seen.status_code == 200
+    assert seen.json()["status"] == "confirmed"
+    assert seen.json()["status_reason"] is None
+    assert "best interests" not in seen.text
+    assert "CF-05" not in seen.text
 
 
 async def test_a_long_visit_is_approved_in_the_role_that_may_settle_it(

@@ -4,8 +4,6 @@ document, never a 5xx, nor stored where it could break a feed, an e-mail or a CS
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import uuid
 from typing import Any
@@ -18,6 +16,7 @@ from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.openapi_helpers import served_document
 from tests.visit_helpers import book_directly
 from visits.booking.controllers import SlotController
+from visits.csv_files import read_document
 from visits.db.base import utcnow
 from visits.db.models import Facility, Room, Slot
 from visits.demo import seed_demo
@@ -456,6 +455,8 @@ def test_the_csv_writer_flattens_controls_and_defuses_formulas() -> None:
         local_end=utcnow(),
         room_id=uuid.uuid4(),
         room_name="Familien\r\nzimmer\x00",
+        prisoner_name="-Jonas Beispiel",
+        prison_number="\t=1+1",
         adults=1,
         children=1,
         child_in_party=True,
@@ -471,17 +472,18 @@ def test_the_csv_writer_flattens_controls_and_defuses_formulas() -> None:
     assert lines[-1] == ""
     for character in "\x00\r\n\u2028":
         assert character not in "".join(lines)
-    [row] = list(csv.DictReader(io.StringIO(text)))
+    [row] = read_document(text)
     assert row["Room"] == "Familien zimmer"
     assert row["Reference"] == '\'=HYPERLINK("http://x")'
     assert row["Names"] == "'+Anna Beispiel; (erased)"
     assert row["Support needs"] == "'@SUM(A1) Rollstuhl Platz"
+    assert (row["Prisoner"], row["Prison number"]) == ("'-Jonas Beispiel", "' =1+1")
     assert (row["Status"], row["Visit type"], row["Child in party"]) == (
         "Booked",
         "Regular visit",
         "Yes",
     )
-    [german] = list(csv.DictReader(io.StringIO(day_sheet_csv(sheet, "de"))))
+    [german] = read_document(day_sheet_csv(sheet, "de"))
     assert german["Buchungsnummer"] == row["Reference"]
     assert german["Namen"] == "'+Anna Beispiel; (gelöscht)"
     assert (german["Status"], german["Besuchsart"], german["Zu prüfen"]) == (
@@ -513,7 +515,7 @@ async def test_a_day_sheet_of_stored_bad_names_is_one_row_per_visit(
     )
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    rows = read_document(answer.text)
     mine = [row for row in rows if row["Reference"] == reference]
     assert len(mine) == 1
     assert mine[0]["Room"] == "Familien zimmer "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.visit_helpers import book_directly
+from visits.csv_files import read_document
 from visits.db.base import utcnow
 from visits.db.models import Facility, Slot, SlotTemplate, Visit
 from visits.demo import seed_demo
@@ -429,7 +428,7 @@ async def test_closures_close_slots_flag_visits_and_reopen(
         params={"date": day.isoformat(), "format": "csv"},
     )
     assert as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))  # German, the default language
+    rows = read_document(as_csv.text)  # German, the default language
     assert rows[0]["Alter"] == "40 9 2"
     assert rows[0]["Kind in der Besuchsgruppe"] == "Ja"
     english = await client.get(
@@ -437,7 +436,7 @@ async def test_closures_close_slots_flag_visits_and_reopen(
         headers=staff.officer | {"Accept-Language": "en"},
         params={"date": day.isoformat(), "format": "csv"},
     )
-    row = next(csv.DictReader(io.StringIO(english.text)))
+    row = read_document(english.text)[0]
     assert (row["Ages"], row["Child in party"], row["Needs review"]) == ("40 9 2", "Yes", "Yes")
 
 

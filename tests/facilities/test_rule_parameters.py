@@ -13,7 +13,7 @@ from tests.accounts_helpers import Client, add_staff, bearer, staff_token
 from tests.booking_helpers import Family, book, demo_family, hold_body
 from tests.visit_helpers import book_directly
 from visits.db.base import utcnow
-from visits.db.models import AuditEvent, Prisoner, Slot, Visit
+from visits.db.models import AuditEvent, Prisoner, PrisonerRestriction, Slot, Visit
 from visits.enums import StaffRole
 
 
@@ -127,7 +127,11 @@ async def test_alerts_for_a_new_parent_and_a_long_gap(
 async def test_a_review_reason_is_stored_as_rule_ids_and_read_in_the_callers_language(
     client: Client, db: AsyncSession, family: Family
 ) -> None:
-    await db.execute(sa.update(Prisoner).values(restrictions=["no_child_contact"]))
+    db.add(
+        PrisonerRestriction(
+            prisoner_id=family.prisoner_id, code="no_child_contact", reason="t", recorded_by="t"
+        )
+    )
     await db.commit()
     booked = await book(client, family, family.family_slots[0])
     assert booked["status"] == "requested"

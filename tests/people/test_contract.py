@@ -41,9 +41,9 @@ from visits.demo import seed_demo
 from visits.enums import ActorType, Channel, CustodyStatus, StaffRole
 from visits.errors import DomainError
 from visits.pagination import Page
-from visits.people import service
 from visits.people.alerts import AlertOut, facility_alerts
 from visits.people.schemas import AuditEventOut, PrisonerIn
+from visits.people.service import prisoners
 
 STAFF_COMMON = {400: {"invalid-parameters"}, 401: {"unauthenticated"}, 403: {"forbidden"}}
 STAFF_BODY = STAFF_COMMON | {400: {"invalid-parameters", "invalid-request"}}
@@ -298,7 +298,7 @@ async def _register_attempts(url: str, facility: uuid.UUID, count: int) -> list[
         async def one() -> str:
             async with sessions() as session:
                 try:
-                    await service.create_prisoner(session, admin, facility, body)
+                    await prisoners.create_prisoner(session, admin, facility, body)
                 except DomainError as exc:
                     return exc.slug
                 await session.commit()

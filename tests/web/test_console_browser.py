@@ -140,7 +140,7 @@ async def test_the_console_reports_read_well_in_german(
     await staff_sign_in(page, server, OFFICER)
     assert await page.locator("html").get_attribute("lang") == "de"
     await go(page, "phone-booking")
-    await page.locator("#household").fill("anna.beispiel@example.org")
+    await page.locator("#q").fill("anna.beispiel@example.org")
     await page.get_by_role("button", name="Haushalt suchen").click()
     await page.locator("#booking-heading").wait_for()
     await page.locator("#visitor_ids input").first.check()

@@ -522,7 +522,10 @@ class HouseholdController(Controller):
         "/visitors/{visitor_id:uuid}/approval-requests",
         status_code=HTTP_200_OK,
         summary="Ask the facility to approve a visitor for a prisoner (CF-04)",
-        responses=problems("invalid-body", "visitor-not-found", "prisoner-not-matched"),
+        responses=problems(
+            "invalid-body", "visitor-not-found", "prisoner-not-matched", "rate-limited"
+        ),
+        operation_class=RateLimitedOperation,
     )
     async def request_approval(
         self,
@@ -537,7 +540,11 @@ class HouseholdController(Controller):
         visitors can be booked (CF-04); staff decide.
 
         Nothing about the prisoner is revealed: details that match no prisoner answer 422
-        `prisoner-not-matched`. Asking again returns the existing request and its status.
+        `prisoner-not-matched`, and the answer names the prisoner's id only once staff have
+        approved (`prisoner_id` is null while the request is pending or rejected). Look-ups
+        are counted per household (20 per 15 minutes, then 429 `rate-limited` with
+        `Retry-After`). Asking again returns the existing request and its status; staff
+        decide in the console's approval queue or the staff API, and the household is told.
         """
         body = parse_body(ApprovalRequestIn, data)
         return await households.request_approval(db_session, household, visitor_id, body, language)

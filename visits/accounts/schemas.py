@@ -272,11 +272,16 @@ class ApprovalRequestIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class HouseholdApprovalOut(msgspec.Struct):
-    """What a family sees of an approval: no staff reasons (they may concern safeguarding)."""
+    """What a family sees of an approval: no staff reasons (they may concern safeguarding),
+    and the prisoner's id only once approved (a pending or rejected request reveals nothing
+    about the prisoner)."""
 
     id: uuid.UUID
     visitor_id: uuid.UUID
-    prisoner_id: uuid.UUID
+    prisoner_id: Annotated[
+        uuid.UUID | None,
+        msgspec.Meta(description="The prisoner to book visits for; null until approved."),
+    ]
     facility_id: uuid.UUID
     status: ApprovalStatus
     message: str

@@ -14,8 +14,22 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.facts import judge, load_visitors
-from visits.booking.schemas import AnnotatedSlot, CheckOut, RuleResultView, family_view, staff_view
-from visits.booking.service import expire_holds, judge_again, rejudging
+from visits.booking.schemas import (
+    AnnotatedSlot,
+    CheckOut,
+    RuleResultView,
+    family_rule_ids,
+    family_view,
+    staff_view,
+)
+from visits.booking.service import (
+    expire_holds,
+    judge_again,
+    not_approved,
+    rejudging,
+    requestable,
+    still_asked,
+)
 from visits.dates import DEFAULT_SLOT_DAYS, date_problems, range_problems
 from visits.db.models import Facility, Prisoner, Visit
 from visits.enums import BookableBy
@@ -67,6 +81,19 @@ async def check(
     language: str,
 ) -> CheckOut:
     visitors = await load_visitors(session, visitor_ids, household_id)
+    if (
+        not staff
+        and household_id is not None
+        and not await people_queries.visitable(session, household_id, prisoner_id=prisoner_id)
+    ):  # CF-04 alone, before the prisoner's ledgers (as ``service.approval_first``)
+        lone = not_approved(visitor_ids)
+        return CheckOut(
+            outcome=Outcome.REFUSED,
+            refused_by=[lone.rule_id],
+            review_by=[],
+            warnings=[],
+            results=[family_view(lone, language)],
+        )
     verdict = await judge(
         session,
         slot_id=slot_id,
@@ -76,11 +103,15 @@ async def check(
     )
     view = staff_view if staff else family_view
     decision = verdict.decision
+
+    def ids(rules: Sequence[str]) -> list[str]:  # a family never reads a confidential rule's id
+        return list(rules) if staff else family_rule_ids(rules, verdict.results)
+
     return CheckOut(
         outcome=decision.outcome,
-        refused_by=list(decision.refused_by),
-        review_by=list(decision.review_by),
-        warnings=list(decision.warnings),
+        refused_by=ids(decision.refused_by),
+        review_by=ids(decision.review_by),
+        warnings=ids(decision.warnings),
         results=[view(r, language) for r in verdict.results],
     )
 
@@ -131,6 +162,12 @@ async def annotated_slots(
             )
         decision = verdict.decision
         shown = set(decision.refused_by) | set(decision.review_by) | set(decision.warnings)
+        # A large group's request moves as a request: refused only by what it asks about.
+        outcome = (
+            Outcome.REVIEW
+            if basis is not None and still_asked(basis.visit, verdict)
+            else decision.outcome
+        )
         reasons: list[RuleResultView] = [
             family_view(r, language) for r in verdict.results if r.rule_id in shown
         ]
@@ -143,8 +180,10 @@ async def annotated_slots(
                 local_start=row.slot.starts_at.astimezone(zone),
                 local_end=row.slot.ends_at.astimezone(zone),
                 remaining_tables=row.slot.capacity_tables - row.slot.booked_tables,
-                verdict=_verdict_label(decision.outcome, len(decision.warnings)),  # type: ignore[arg-type]
+                verdict=_verdict_label(outcome, len(decision.warnings)),  # type: ignore[arg-type]
                 reasons=reasons,
+                # A new booking refused only for a large group may be sent as a request.
+                request_possible=basis is None and requestable(verdict),
             )
         )
     return items, total

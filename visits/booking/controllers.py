@@ -55,7 +55,7 @@ from visits.booking.schemas import (
 from visits.dates import DateFrom, DateTo
 from visits.db.models import Household, Slot, Visit
 from visits.dependencies import AppSettings, DbSession, RequestLanguage
-from visits.enums import Channel, RoomFeature, VisitStatus, VisitType
+from visits.enums import Attendance, Channel, RoomFeature, VisitStatus, VisitType
 from visits.errors import NotFound
 from visits.facilities import queries
 from visits.facilities.presenters import slot_out
@@ -222,8 +222,9 @@ class HouseholdVisitController(Controller):
         """Judges a booking without making it: every booking rule's result for this party,
         slot and prisoner, and the outcome (`bookable`, `review` or `refused`).
 
-        For a signed-in household; the visitors must belong to it. Results are in the family
-        view and in the request's language (`Accept-Language` or `?lang=`).
+        For a signed-in household; the visitors must belong to it. A household of which nobody
+        is approved to visit the prisoner gets CF-04 as the only result. Results are in the
+        family view and in the request's language (`Accept-Language` or `?lang=`).
         """
         body = parse_body(CheckIn, data)
         return await checks.check(
@@ -239,14 +240,15 @@ class HouseholdVisitController(Controller):
     @post(
         "/holds",
         status_code=HTTP_201_CREATED,
-        summary="Hold a slot for the party (confirm within the hold time)",
-        response_description="The held visit.",
+        summary="Hold a slot for the party (confirm within the hold time), or ask for it",
+        response_description="The held visit (or, with `request_review`, the requested one).",
         responses=problems(
             "invalid-body",
             *PARTY_PROBLEMS,
             "prisoner-busy",
             "slot-full",
             "booking-refused",
+            "no-request-needed",
             *KEY_PROBLEMS,
         ),
         response_headers=REPLAYED,
@@ -267,6 +269,10 @@ class HouseholdVisitController(Controller):
                         summary="With support needs",
                         value=PARTY_EXAMPLE | {"support_needs": "Wheelchair access, please."},
                     ),
+                    Example(
+                        summary="A large sibling group asks the facility",
+                        value=PARTY_EXAMPLE | {"request_review": True},
+                    ),
                 ]
             ),
         ],
@@ -275,11 +281,23 @@ class HouseholdVisitController(Controller):
         """Checks every rule and, if the booking is possible, reserves the slot's capacity for
         the party: the visit is `held` until `hold_expires_at` and must be confirmed before.
 
-        For a signed-in household; the visitors must belong to it. A refusal lists every
+        For a signed-in household; the visitors must belong to it. A household of which nobody
+        is approved to visit the prisoner is refused for CF-04 alone, before anything about the
+        prisoner's calendar is read (so never `prisoner-busy`). A refusal lists every
         failed rule at once in `rule_results` (422 `booking-refused`); a slot that has just
         filled answers 409 `slot-full`, and a prisoner with another visit at that time 409
         `prisoner-busy`. Capacity is taken by the database, so concurrent holds never overbook.
         Send an `Idempotency-Key` to retry safely.
+
+        A group larger than the usual limit per visit (CF-07, e.g. a parent with four children)
+        is never a dead end: when CF-07 is the only rule that refuses, the refusal says
+        `request_review_possible: true`, and the same body with `request_review: true` sends
+        the booking as a request. The visit is then `requested` (no hold time), takes its
+        places in the slot as every request does (room capacity, CF-07b, is never exceeded),
+        and waits in the facility's review queue; a visits manager approves it (setting CF-07
+        aside for this visit, audited) or rejects it, and the household is told. Any other
+        refusal answers `booking-refused` as without the flag; a booking that is possible
+        without a request answers 422 `no-request-needed`.
         """
         body = parse_body(HoldIn, data)
 
@@ -294,6 +312,7 @@ class HouseholdVisitController(Controller):
                 support_needs=body.support_needs,
                 hold_minutes=settings.hold_minutes,
                 channel=Channel.ONLINE,
+                request_review=body.request_review,
             )
             return 201, await _out(db_session, visit, caller, settings)
 
@@ -443,7 +462,9 @@ class HouseholdVisitController(Controller):
 
         The new slot is secured first and the old one released in the same transaction: a
         refusal or a full slot leaves the visit where it was. The calendar UID stays and
-        SEQUENCE goes up. Send an `Idempotency-Key` to retry safely.
+        SEQUENCE goes up. A large group's request (sent with `request_review`) moves as a
+        request when the group limit (CF-07) is still the only reason against the new slot.
+        Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(RescheduleIn, data)
 
@@ -728,8 +749,10 @@ class StaffVisitController(Controller):
         For visits officers, visits managers and safeguarding leads of the visit's facility
         (admins: every facility). A request held by a rule that names a role is approved only
         in that role (403 otherwise): safeguarding (CF-05, CF-19) and a child's wish (CF-22) by
-        the safeguarding lead, a long visit (CF-25) by a visits manager. The reason is audited.
-        Send an `Idempotency-Key` to retry safely.
+        the safeguarding lead, a long visit (CF-25) by a visits manager. A family's request for
+        a group larger than the usual limit (CF-07, sent with `request_review`) is approved by a
+        visits manager, which sets CF-07 aside for this visit (an override with the reason).
+        The reason is audited. Send an `Idempotency-Key` to retry safely.
         """
         body = parse_body(ReviewDecisionIn, data)
 
@@ -795,7 +818,7 @@ class StaffVisitController(Controller):
     @post(
         "/visits/{visit_id:uuid}/attendance",
         status_code=HTTP_200_OK,
-        summary="Record attended or no-show",
+        summary="Check in: attended, late or no-show",
         response_description="The visit, attended or no-show.",
         responses=problems("invalid-body", "visit-not-found", "not-confirmed", "not-started"),
         dependencies=staff_visit(BOOKING_ROLES, lock=True),
@@ -811,17 +834,20 @@ class StaffVisitController(Controller):
             Body(
                 examples=[
                     Example(summary="Attended", value={"outcome": "attended"}),
+                    Example(summary="Arrived late", value={"outcome": "late"}),
                     Example(summary="No-show", value={"outcome": "no_show"}),
                 ]
             ),
         ],
     ) -> VisitOut:
-        """Records whether a confirmed visit took place, once it has begun (409 `not-started`
-        before). For visits officers and visits managers of the visit's facility (admins:
-        every facility)."""
+        """The gate's check-in of a confirmed visit: `attended` or `late` from the start of
+        the visit's local day (the party arrived), `no_show` once the visit has begun (409
+        `not-started` before). A no-show gives the visit's allowance back to the prisoner's
+        ledger. The console's day sheet records the same. For visits officers and visits
+        managers of the visit's facility (admins: every facility)."""
         body = parse_body(AttendanceIn, data)
         await service.mark_attendance(
-            db_session, caller, visit, body.outcome == "attended", settings=settings
+            db_session, caller, visit, Attendance(body.outcome), settings=settings
         )
         return await _out(db_session, visit, caller, settings)
 

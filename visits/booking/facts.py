@@ -129,7 +129,7 @@ async def _prisoner_facts(
     return PrisonerFacts(
         custody_status=prisoner.custody_status,
         admission_date=prisoner.admission_date,
-        restrictions=tuple(prisoner.restrictions),
+        restrictions=await people_queries.restriction_codes(session, prisoner.id, visit_day),
         closed_visits_only=prisoner.closed_visits_only,
         regular_minutes_used=sums.get(Ledger.REGULAR, (0, 0))[0],
         child_minutes_used=sums.get(Ledger.CHILD, (0, 0))[0],
@@ -242,7 +242,7 @@ async def judge(
         session, prisoner, visit_day, zone, profile, exclude_visit
     )
     history = HouseholdHistory(
-        consent_on_file=frozenset(str(v.id) for v in visitors if v.guardian_consent_on_file)
+        consent_on_file=await people_queries.consented_children(session, [v.id for v in visitors])
     )
     context = BookingContext(now=now or utcnow(), channel=channel, profile=profile)
     results = evaluate(members, facts, prisoner_facts, history, context)

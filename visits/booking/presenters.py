@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.booking.schemas import PartyOut, VisitOut, family_view, staff_view
-from visits.booking.service import shown_status_reason
+from visits.booking.service import family_status_reason, shown_status_reason
 from visits.calendar.content import manage_url
 from visits.db.models import Facility, Visit, VisitParty
 from visits.rules.model import RuleResult
@@ -55,5 +55,7 @@ async def visit_out(
         results=shown,
         needs_review=visit.needs_review if staff else False,
         review_reason=shown_reason(visit.review_reason, results, language) if staff else None,
-        status_reason=shown_status_reason(visit.status_reason, language),
+        status_reason=shown_status_reason(visit.status_reason, language)
+        if staff
+        else family_status_reason(visit, language),
     )

@@ -7,6 +7,7 @@ by e-mail and SMS, support needs reach the day sheet's CSV file.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -95,6 +96,18 @@ class HoldIn(msgspec.Struct, forbid_unknown_fields=True):
     slot_id: uuid.UUID
     visitor_ids: VisitorIds
     support_needs: SupportNeeds | None = None
+    request_review: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Send the booking as a request for the visits team to decide, for a "
+            "group larger than the usual limit per visit (CF-07): accepted only when CF-07 is "
+            "the only rule that refuses the booking (a refusal then says "
+            "`request_review_possible: true`). The visit is `requested` at once and takes its "
+            "places in the slot; the household is told the decision. Any other refusal "
+            "answers `booking-refused` as without it; a booking possible without a request "
+            "answers `no-request-needed`."
+        ),
+    ] = False
 
 
 class CheckIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -181,15 +194,22 @@ class ReviewDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class AttendanceIn(msgspec.Struct, forbid_unknown_fields=True):
-    """What happened at a confirmed visit that has begun."""
+    """The gate's check-in of a confirmed visit: came (on time or late) or did not come."""
 
-    outcome: Literal["attended", "no_show"]
+    outcome: Literal["attended", "late", "no_show"]
 
 
 class RuleResultView(msgspec.Struct):
     """One rule result in the caller's language."""
 
-    rule_id: Annotated[str, msgspec.Meta(examples=[RuleId.CF_01.value])]
+    rule_id: Annotated[
+        str,
+        msgspec.Meta(
+            description="The rule (CF-…). Families read `facility-check` instead of the id of a "
+            "confidential rule (safeguarding, a child's wish).",
+            examples=[RuleId.CF_01.value],
+        ),
+    ]
     severity: Severity
     passed: bool
     message: str
@@ -201,10 +221,28 @@ class RuleResultView(msgspec.Struct):
     ] = None
 
 
+# What a family reads instead of a confidential rule's id (safeguarding CF-05, a child's wish
+# CF-22 ...: every result with a family text of its own). Which rule asked for a check by the
+# facility, and why, is staff's business; the family is only asked to contact the facility.
+FACILITY_CHECK = "facility-check"
+
+
+def family_rule_id(result: RuleResult) -> str:
+    """The rule id a family may read: ``FACILITY_CHECK`` for a confidential result."""
+    return FACILITY_CHECK if result.confidential else result.rule_id
+
+
+def family_rule_ids(rule_ids: Sequence[str], results: Sequence[RuleResult]) -> list[str]:
+    """``rule_ids`` as a family may read them (confidential ones as one ``FACILITY_CHECK``)."""
+    confidential = {r.rule_id for r in results if r.confidential}
+    shown = [FACILITY_CHECK if rule in confidential else rule for rule in rule_ids]
+    return list(dict.fromkeys(shown))
+
+
 def family_view(result: RuleResult, language: str) -> RuleResultView:
     public: FamilyRuleResult = result.for_family()
     return RuleResultView(
-        rule_id=public.rule_id,
+        rule_id=family_rule_id(result),
         severity=public.severity,
         passed=public.passed,
         message=public.message_in(language),
@@ -226,7 +264,8 @@ def staff_view(result: RuleResult, language: str) -> RuleResultView:
 
 
 class CheckOut(msgspec.Struct):
-    """The rules' verdict: bookable, review (staff decide) or refused, and every result."""
+    """The rules' verdict: bookable, review (staff decide) or refused, and every result. A
+    family reads `facility-check` for confidential rules (never their ids)."""
 
     outcome: Outcome
     refused_by: list[str]
@@ -278,7 +317,13 @@ class VisitOut(msgspec.Struct):
     results: list[RuleResultView]
     needs_review: bool = False
     review_reason: Annotated[str | None, msgspec.Meta(description="Staff view only.")] = None
-    status_reason: str | None = None
+    status_reason: Annotated[
+        str | None,
+        msgspec.Meta(
+            description="Why the visit ended. Staff read the reason as given; a family reads a "
+            "neutral sentence, never a member of staff's words."
+        ),
+    ] = None
 
 
 class AnnotatedSlot(msgspec.Struct):
@@ -293,6 +338,14 @@ class AnnotatedSlot(msgspec.Struct):
     remaining_tables: int
     verdict: Literal["fits", "warnings", "review", "not_possible"]
     reasons: list[RuleResultView]
+    request_possible: Annotated[
+        bool,
+        msgspec.Meta(
+            description="`not_possible` only because the group is larger than the usual limit "
+            "per visit (CF-07): the household may ask the visits team for this time "
+            "(`POST /api/v1/household/holds` with `request_review: true`)."
+        ),
+    ] = False
 
 
 AnnotatedSlotPage = Annotated[Page[AnnotatedSlot], schema_name("AnnotatedSlotPage")]

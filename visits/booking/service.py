@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -27,11 +28,13 @@ from visits.audit import Actor, record
 from visits.booking import capacity
 from visits.booking.facts import Verdict, judge, load_visitors, local_month
 from visits.booking.references import new_reference
+from visits.booking.roles import BOOKING_ROLES
 from visits.booking.schemas import RuleResultView, family_view, staff_view
 from visits.calendar.mail import InviteMail
 from visits.db.base import utcnow
 from visits.db.models import (
     AllowanceEntry,
+    Facility,
     Slot,
     Visit,
     Visitor,
@@ -41,6 +44,7 @@ from visits.db.models import (
 from visits.db.transaction import after_commit
 from visits.enums import (
     ACTIVE_VISIT_STATES,
+    Attendance,
     BookableBy,
     Channel,
     ContactChannel,
@@ -51,12 +55,15 @@ from visits.enums import (
 from visits.errors import Conflict, Forbidden, NotFound, Refused, Unprocessable
 from visits.i18n import DEFAULT_LANGUAGE, N_, translate
 from visits.notify import outbox, reminders
+from visits.people import queries as people_queries
 from visits.rules import review
 from visits.rules.allowances import ledger_for
 from visits.rules.catalogue import RuleId
 from visits.rules.decision import Outcome, Override, may_override
 from visits.rules.model import RuleResult
 from visits.rules.party import Usage
+from visits.rules.results import result
+from visits.rules.texts import say
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -78,6 +85,32 @@ def shown_status_reason(reason: str | None, language: str) -> str | None:
         return None
     code = _STORED_IN_WORDS.get(reason, reason)
     return translate(language, STATUS_REASONS[code]) if code in STATUS_REASONS else reason
+
+
+# What a family reads instead of a reason a member of staff typed (it may name a safeguarding
+# concern, e.g. "Kinderschutz: …"): a neutral sentence per state.
+FAMILY_STATUS_REASONS = {
+    VisitStatus.REJECTED: N_(
+        "The facility could not accept this request. Please contact the facility if you have "
+        "questions."
+    ),
+    VisitStatus.CANCELLED: N_(
+        "The visit was cancelled. Please contact the facility if you have questions."
+    ),
+}
+
+
+def family_status_reason(visit: Visit, language: str) -> str | None:
+    """``status_reason`` as the household may read it: the system's own reasons (a hold that
+    ran out, a request nobody reviewed) in words, anything staff typed as a neutral sentence."""
+    reason = visit.status_reason
+    if reason is None:
+        return None
+    code = _STORED_IN_WORDS.get(reason, reason)
+    if code in STATUS_REASONS:
+        return translate(language, STATUS_REASONS[code])
+    neutral = FAMILY_STATUS_REASONS.get(visit.status)
+    return translate(language, neutral) if neutral else None
 
 
 @dataclass(frozen=True)
@@ -104,10 +137,46 @@ def views(results: Sequence[RuleResult], caller: Caller) -> list[RuleResultView]
     return [view(r, caller.language) for r in results]
 
 
-def refused(verdict: Verdict, caller: Caller) -> Refused:
-    """A refusal listing every reason at once, in the caller's view (safeguarding stays hidden)."""
+# Refusals a family may turn into a request that staff decide (``hold(request_review=True)``):
+# CF-07 alone, for a party over the caps per visit (never an empty one). The catalogue: never
+# make a family choose which sibling stays home. Every other HARD failure (room capacity CF-07b,
+# approval CF-04, ages, composition, allowances, the booking window ...) still refuses; rules
+# that route to review (safeguarding CF-05, CF-19, CF-22, CF-25) go to review as always.
+REQUESTABLE_RULES = frozenset({RuleId.CF_07.value})
+
+
+def _over_caps(result: RuleResult) -> bool:
+    """A failed CF-07 for a party larger than the caps (not an empty party)."""
+    p = result.params
+    try:
+        return (
+            int(p["adults"]) > int(p["max_adults"])
+            or int(p["children"]) > int(p["max_children"])
+            or int(p["total"]) > int(p["max_total"])
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+
+
+def requestable(verdict: Verdict) -> bool:
+    """Whether the booking is refused only by rules a family may ask staff to set aside
+    (``REQUESTABLE_RULES``): every refusing rule is one of them, the party is over the caps,
+    the rule names a role that may set it aside, and no result is confidential."""
+    refused_by = set(verdict.decision.refused_by)
+    if not refused_by or not refused_by <= REQUESTABLE_RULES:
+        return False
+    asked = [r for r in verdict.results if r.rule_id in refused_by]
+    return all(_over_caps(r) and r.overridable_by is not None and not r.confidential for r in asked)
+
+
+def refused(verdict: Verdict, caller: Caller, *, may_request: bool = False) -> Refused:
+    """A refusal listing every reason at once, in the caller's view (safeguarding stays hidden).
+    ``may_request``: the refusal says ``request_review_possible`` when a family could send the
+    same booking as a request (``requestable``)."""
     failing = [r for r in verdict.results if r.rule_id in verdict.decision.refused_by]
     extra: dict[str, Any] = {"rule_results": [_builtins(v) for v in views(failing, caller)]}
+    if may_request and not caller.is_staff and requestable(verdict):
+        extra["request_review_possible"] = True
     if verdict.decision.override_problems:
         extra["override_problems"] = [
             {"rule_id": rule, "detail": why.translated(caller.language)}
@@ -150,6 +219,40 @@ async def _no_overlap(
             "prisoner-busy",
             "The prisoner already has a visit at this time. Please choose another slot.",
         )
+
+
+def not_approved(visitor_ids: Sequence[uuid.UUID]) -> RuleResult:
+    """CF-04 failed for the whole party: nobody of the household may visit the prisoner. Its
+    parameters say nothing about the prisoner (not even whether a court permit is needed)."""
+    return result(
+        RuleId.CF_04,
+        say("CF-04.not_approved"),
+        passed=False,
+        params={"not_approved": [str(v) for v in visitor_ids], "without_court_permit": []},
+    )
+
+
+async def approval_first(
+    session: AsyncSession,
+    caller: Caller,
+    household_id: uuid.UUID,
+    prisoner_id: uuid.UUID,
+    visitor_ids: Sequence[uuid.UUID],
+) -> None:
+    """CF-04 before anything that reads the prisoner's calendar: a household of which nobody
+    may visit the prisoner today (``people.queries.visitable``; also a prisoner that does not
+    exist) is refused for CF-04 alone, so it never learns when other families visit
+    (``prisoner-busy``) nor what the prisoner's ledgers hold. Staff are not asked."""
+    if caller.is_staff:
+        return
+    if await people_queries.visitable(session, household_id, prisoner_id=prisoner_id):
+        return
+    rule_results = [_builtins(v) for v in views([not_approved(visitor_ids)], caller)]
+    raise Refused(
+        "booking-refused",
+        "This booking is not possible as it is. The reasons are in rule_results.",
+        extra={"rule_results": rule_results},
+    )
 
 
 def _slot_full() -> Conflict:
@@ -232,10 +335,20 @@ async def hold(
     hold_minutes: int,
     channel: Channel,
     overrides: Sequence[tuple[str, str]] = (),
+    request_review: bool = False,
 ) -> tuple[Visit, Verdict]:
-    """Reserve capacity for the party for ``hold_minutes`` after checking every rule."""
+    """Reserve capacity for the party for ``hold_minutes`` after checking every rule.
+
+    ``request_review`` (a household only): the booking is refused only by rules a family may
+    ask staff to set aside (``requestable``: CF-07, a party larger than the usual limit), so it
+    becomes a request for staff to decide (``requested``, see ``_asked``) that takes the
+    party's capacity as every request does; anything else is refused as without it, and a
+    booking that needs no request answers 422 ``no-request-needed``."""
+    if request_review and caller.is_staff:
+        raise Forbidden("forbidden", "Staff set a rule aside with an override, not a request.")
     await expire_holds(session, slot_id)
     visitors = await load_visitors(session, visitor_ids, household_id)
+    await approval_first(session, caller, household_id, prisoner_id, visitor_ids)
     await _no_overlap(session, prisoner_id, slot_id, None)
     verdict = await judge(
         session,
@@ -247,8 +360,15 @@ async def hold(
     )
     if verdict.decision.override_problems and caller.is_staff:
         raise refused(verdict, caller)
-    if verdict.decision.outcome is Outcome.REFUSED:
-        raise refused(verdict, caller)
+    asked = request_review and requestable(verdict)
+    if verdict.decision.outcome is Outcome.REFUSED and not asked:
+        raise refused(verdict, caller, may_request=not request_review)
+    if request_review and not asked:
+        raise Unprocessable(
+            "no-request-needed",
+            "This time is possible for the group as it is: hold it without request_review.",
+        )
+    stored = _asked(verdict) if asked else verdict.results
     overbook = RuleId.CF_07B in verdict.decision.overridden
     await _take(session, verdict, caller, overbook)
     visit_id = uuid.uuid4()
@@ -260,17 +380,19 @@ async def hold(
         prisoner_id=verdict.prisoner.id,
         household_id=household_id,
         visit_type=verdict.slot.visit_type,
-        status=VisitStatus.HELD,
+        status=VisitStatus.REQUESTED if asked else VisitStatus.HELD,
         channel=channel,
         starts_at=verdict.slot.starts_at,
         ends_at=verdict.slot.ends_at,
-        hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
+        hold_expires_at=None if asked else utcnow() + timedelta(minutes=hold_minutes),
+        needs_review=asked,
+        review_reason=_asked_reason(verdict) if asked else None,
         used_tables=verdict.usage.tables,
         used_seats=verdict.usage.seats,
         used_children=verdict.usage.children,
         ical_uid=f"visit-{visit_id}@visits",
         support_needs=support_needs,
-        rule_results=_stored(verdict.results),
+        rule_results=_stored(stored),
         party=[
             VisitParty(
                 visitor_id=v.id,
@@ -300,7 +422,7 @@ async def hold(
     record(
         session,
         caller.actor,
-        "visit.hold",
+        "visit.request" if asked else "visit.hold",
         "visit",
         visit.id,
         facility_id=visit.facility_id,
@@ -308,11 +430,54 @@ async def hold(
             "slot_id": str(slot_id),
             "party_size": len(visitors),
             "overridden": list(verdict.decision.overridden),
-        },
+        }
+        | ({"asked_to_set_aside": list(verdict.decision.refused_by)} if asked else {}),
         reason="; ".join(f"{r}: {w}" for r, w in overrides) or None,
     )
+    if asked:  # the household gets the tentative invite, as for any request
+        after_commit(session, InviteMail(visit.id))
     await session.flush()
     return visit, verdict
+
+
+def asked_rules(visit: Visit) -> set[str]:
+    """The rules a family's request asks staff to set aside (``hold(request_review=True)``)
+    and no decision has settled yet: its stored results routed to review by ``_asked``."""
+    if visit.status is not VisitStatus.REQUESTED:
+        return set()
+    return {
+        str(r["rule_id"])
+        for r in visit.rule_results
+        if r.get("rule_id") in REQUESTABLE_RULES
+        and not r.get("passed", True)
+        and r.get("route_to_review", False)
+    }
+
+
+def still_asked(visit: Visit, verdict: Verdict) -> bool:
+    """Whether ``verdict`` (the visit judged again, e.g. at another time) is refused only by
+    the rules the visit's request already asks about: it stays a request for staff to decide."""
+    asked = asked_rules(visit)
+    return bool(asked) and requestable(verdict) and set(verdict.decision.refused_by) <= asked
+
+
+def _asked(verdict: Verdict) -> list[RuleResult]:
+    """The results a request stores: each refusal the family asks staff to set aside is routed
+    to review (still failed and HARD; only the role it names sets it aside, ``decide_request``)."""
+    return [
+        msgspec.structs.replace(r, route_to_review=True)
+        if r.rule_id in verdict.decision.refused_by
+        else r
+        for r in verdict.results
+    ]
+
+
+def _asked_reason(verdict: Verdict) -> str:
+    """Why a family's request waits: the large party first, then any rule that routes to review."""
+    reviewing = [r for r in verdict.results if r.rule_id in verdict.decision.review_by]
+    return review.SEPARATOR.join(
+        filter(None, [review.LARGE_PARTY, review.stored_reason(reviewing)])
+    )
 
 
 def _debit(session: AsyncSession, visit: Visit, verdict: Verdict) -> None:
@@ -525,9 +690,19 @@ async def reschedule(
         raise Conflict("not-reschedulable", "The visit is %(state)s.", state=visit.status.value)
     if new_slot_id == visit.slot_id:
         raise Unprocessable("same-slot", "The visit is already in this slot.")
+    if visit.household_id is not None:  # approval first, as ``hold``
+        party = await session.scalars(
+            sa.select(VisitParty.visitor_id).where(
+                VisitParty.visit_id == visit.id, VisitParty.visitor_id.is_not(None)
+            )
+        )
+        await approval_first(
+            session, caller, visit.household_id, visit.prisoner_id, [v for v in party if v]
+        )
     await _no_overlap(session, visit.prisoner_id, new_slot_id, visit.id)
     verdict = await _rejudge(session, visit, caller, new_slot_id)
-    if verdict.decision.outcome is Outcome.REFUSED:
+    asked = still_asked(visit, verdict)  # a large group's request moves as a request
+    if verdict.decision.outcome is Outcome.REFUSED and not asked:
         raise refused(verdict, caller)
     await _take(session, verdict, caller, RuleId.CF_07B in verdict.decision.overridden)
     await _release(session, visit)
@@ -546,13 +721,17 @@ async def reschedule(
         verdict.usage.seats,
         verdict.usage.children,
     )
-    visit.rule_results = _stored(verdict.results)
+    visit.rule_results = _stored(_asked(verdict) if asked else verdict.results)
     visit.ical_sequence += 1
-    if verdict.decision.outcome is Outcome.REVIEW or verdict.facility.request_mode:
+    if asked:
+        visit.status, visit.needs_review = VisitStatus.REQUESTED, True
+        visit.review_reason = _asked_reason(verdict)
+    elif verdict.decision.outcome is Outcome.REVIEW or verdict.facility.request_mode:
         visit.status, visit.needs_review = VisitStatus.REQUESTED, True
         visit.review_reason = review.RESCHEDULED
     else:
         visit.status = VisitStatus.CONFIRMED
+        visit.needs_review, visit.review_reason = False, None  # a flag on the old slot is settled
         visit.confirmed_at = visit.confirmed_at or utcnow()
         _debit(session, visit, verdict)
     try:
@@ -586,9 +765,17 @@ async def decide_request(
     settings: Settings,
 ) -> Visit:
     """Staff settle a request (or a flagged visit): approve confirms, reject releases; the
-    household gets the invite (or its cancellation) and a notice with the reason."""
+    household gets the invite (or its cancellation) and a notice with the reason.
+
+    Approving a family's request for a rule it may ask about (``hold(request_review=True)``,
+    e.g. CF-07 for a large sibling group) sets that rule aside for the visit, by the role the
+    catalogue names (a visits manager for CF-07) with ``reason``, recorded and audited as an
+    override; another role is refused (403)."""
     if visit.status is VisitStatus.REQUESTED and approve:
-        verdict = await _rejudge(session, visit, caller, visit.slot_id)
+        basis = await rejudging(session, visit, staff=caller.is_staff)
+        granted = _granted(caller, visit, reason, {o.rule_id for o in basis.overrides})
+        basis = Rejudging(basis.visit, basis.visitors, basis.overrides + granted, basis.channel)
+        verdict = await judge_again(session, basis, visit.slot_id)
         if verdict.decision.refused_by:
             raise refused(verdict, caller)
         for result in verdict.results:
@@ -603,6 +790,7 @@ async def decide_request(
                     role=role,
                     rule=result.rule_id,
                 )
+        _record_granted(session, caller, visit, granted)
         visit.status, visit.confirmed_at = VisitStatus.CONFIRMED, utcnow()
         _debit(session, visit, verdict)
     elif visit.status is VisitStatus.REQUESTED:
@@ -631,6 +819,63 @@ async def decide_request(
     await outbox.tell_household(session, visit, decided)  # a staff reason is never told
     await session.flush()
     return visit
+
+
+def _granted(caller: Caller, visit: Visit, reason: str, done: set[str]) -> list[Override]:
+    """The overrides approving ``visit`` grants: one per rule the family asked staff to set
+    aside (``REQUESTABLE_RULES`` routed to review by ``_asked``) and not yet set aside
+    (``done``). Only the role each rule names may grant it (``Forbidden`` otherwise)."""
+    asked = [
+        r
+        for r in (msgspec.convert(s, RuleResult) for s in visit.rule_results)
+        if r.rule_id in REQUESTABLE_RULES and r.needs_review and r.rule_id not in done
+    ]
+    for one in asked:
+        if not may_override(one, caller.staff_role):
+            role = one.overridable_by.value if one.overridable_by else "nobody"
+            raise Forbidden(
+                "forbidden",
+                "Only %(role)s may approve a visit held for %(rule)s.",
+                role=role,
+                rule=one.rule_id,
+            )
+    return [
+        Override(
+            rule_id=r.rule_id,
+            role=caller.staff_role,
+            actor=caller.staff_name or "",
+            reason=reason,
+            at=utcnow(),
+        )
+        for r in asked
+        if caller.staff_role is not None
+    ]
+
+
+def _record_granted(
+    session: AsyncSession, caller: Caller, visit: Visit, granted: Sequence[Override]
+) -> None:
+    for override in granted:
+        session.add(
+            VisitOverride(
+                visit_id=visit.id,
+                rule_id=override.rule_id,
+                actor=override.actor,
+                role=override.role.value,
+                reason=override.reason,
+                created_at=override.at,
+            )
+        )
+        record(
+            session,
+            caller.actor,
+            "visit.override",
+            "visit",
+            visit.id,
+            facility_id=visit.facility_id,
+            reason=override.reason,
+            changes={"rule_id": override.rule_id},
+        )
 
 
 async def add_override(
@@ -679,13 +924,40 @@ async def add_override(
 
 
 async def mark_attendance(
-    session: AsyncSession, caller: Caller, visit: Visit, attended: bool, *, settings: Settings
+    session: AsyncSession,
+    caller: Caller,
+    visit: Visit,
+    outcome: Attendance,
+    *,
+    settings: Settings,
 ) -> Visit:
+    """The gate's check-in of a confirmed visit (the API and the console's day sheet alike).
+
+    A party that came (``attended``, or ``late``) is recorded from the start of the visit's
+    local day, so the gate can check families in before the visit begins; a ``no_show`` once
+    the visit has begun. A no-show gives back what the visit took from the prisoner's
+    allowance ledger (CF-10, CF-11, CF-23): the time was never used, and a child's contact is
+    never lost because a family could not come (CF-12). A late arrival keeps its debit: the
+    place was held and the visit took place. Audited. For visits officers and managers (and
+    administrators) only."""
+    if caller.staff_role not in (*BOOKING_ROLES, StaffRole.ADMIN):
+        raise Forbidden("forbidden", "Only the visits team records who came.")
     if visit.status is not VisitStatus.CONFIRMED:
         raise Conflict("not-confirmed", "The visit is %(state)s.", state=visit.status.value)
-    if visit.starts_at > utcnow():
-        raise Conflict("not-started", "Attendance is recorded once the visit has begun.")
-    visit.status = VisitStatus.ATTENDED if attended else VisitStatus.NO_SHOW
+    now = utcnow()
+    if outcome is Attendance.NO_SHOW:
+        if visit.starts_at > now:
+            raise Conflict("not-started", "Attendance is recorded once the visit has begun.")
+        visit.status = VisitStatus.NO_SHOW
+        await _credit(session, visit)
+    else:
+        facility = await session.get(Facility, visit.facility_id)
+        zone = ZoneInfo(facility.timezone if facility else "UTC")
+        if visit.starts_at.astimezone(zone).date() > now.astimezone(zone).date():
+            raise Conflict("not-started", "Arrival is recorded on the day of the visit.")
+        visit.status = VisitStatus.ATTENDED
+        visit.arrived_at = now
+        visit.arrived_late = outcome is Attendance.LATE
     await reminders.plan(session, visit, settings)
     record(
         session,
@@ -694,6 +966,7 @@ async def mark_attendance(
         "visit",
         visit.id,
         facility_id=visit.facility_id,
+        changes={"outcome": outcome.value},
     )
     await session.flush()
     return visit

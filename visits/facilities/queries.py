@@ -262,3 +262,24 @@ async def slots_with_visits(session: AsyncSession, slot_ids: Sequence[uuid.UUID]
         sa.select(Visit.slot_id).where(Visit.slot_id.in_(slot_ids)).distinct()
     )
     return set(rows)
+
+
+async def visits_ahead(
+    session: AsyncSession,
+    *,
+    room_id: uuid.UUID | None = None,
+    template_id: uuid.UUID | None = None,
+) -> list[Visit]:
+    """The booked visits (held, requested or confirmed) of slots not begun yet, in one room or
+    of one template's slots, in time order: what removing the room or template would touch."""
+    statement = (
+        sa.select(Visit)
+        .join(Slot, Slot.id == Visit.slot_id)
+        .where(Slot.starts_at > utcnow(), Visit.status.in_(ACTIVE_VISIT_STATES))
+        .order_by(Visit.starts_at, Visit.id)
+    )
+    if room_id is not None:
+        statement = statement.where(Slot.room_id == room_id)
+    if template_id is not None:
+        statement = statement.where(Slot.template_id == template_id)
+    return list(await session.scalars(statement))

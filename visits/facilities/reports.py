@@ -1,9 +1,16 @@
-"""Staff reports: the day sheet for the gate (CF-20) and monthly figures (CF-16)."""
+"""Staff reports: the day sheet for the gate (CF-20), the visit pass, and monthly figures
+(CF-16).
+
+The day sheet names whom each family visits (prisoner and prison number) and what the gate
+recorded (arrived, late, no-show: ``booking.service.mark_attendance``). The visit pass shows gate
+staff one visit's party with each person's age on the visit day and the documents each needs,
+read from the rule results stored with the booking (CF-03 ID documents, CF-02 consent forms):
+the gate sees what the family was told, never a recomputation. Neither shows birth dates,
+contact data or staff reasons beyond the review flag.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import statistics
 import uuid
@@ -16,14 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import StaffPrincipal
-from visits.db.models import Room, Slot, Visit, Visitor, VisitParty
-from visits.enums import VISIT_TYPE_NAMES, SlotStatus, VisitStatus, VisitType
+from visits.csv_files import csv_document
+from visits.db.models import Prisoner, Room, Slot, Visit, Visitor, VisitParty
+from visits.enums import VISIT_TYPE_NAMES, Attendance, SlotStatus, VisitStatus, VisitType
 from visits.errors import invalid_parameters
 from visits.facilities import queries
 from visits.facilities.presenters import CHILD_FRIENDLY_FEATURES
 from visits.facilities.service.access import READ_ROLES
 from visits.i18n import N_, translate
-from visits.plain_text import plain
+from visits.rules.catalogue import RuleId
 from visits.rules.model import RuleResult
 from visits.rules.profiles import load_profile
 from visits.rules.review import shown_reason
@@ -40,7 +48,7 @@ HELD_VISIT_STATES = (VisitStatus.CONFIRMED, VisitStatus.ATTENDED, VisitStatus.NO
 
 class PartyMemberOut(msgspec.Struct):
     name: str | None  # None once a household has been erased
-    age: int
+    age: int  # on the visit day (CF-06)
     child: bool
 
 
@@ -53,6 +61,8 @@ class DaySheetVisit(msgspec.Struct):
     local_end: datetime
     room_id: uuid.UUID
     room_name: str
+    prisoner_name: str
+    prison_number: str
     adults: int
     children: int
     child_in_party: bool
@@ -60,6 +70,8 @@ class DaySheetVisit(msgspec.Struct):
     support_needs: str | None
     needs_review: bool
     review_reason: str | None
+    check_in: Attendance | None = None  # what the gate recorded, if anything yet
+    arrived_at: datetime | None = None  # local time of the check-in of a party that came
 
 
 class DaySheet(msgspec.Struct):
@@ -67,6 +79,33 @@ class DaySheet(msgspec.Struct):
     date: date
     timezone: str
     visits: list[DaySheetVisit]
+
+
+def check_in_of(visit: Visit) -> Attendance | None:
+    """What the gate recorded for the visit: came (on time or late), did not come, or nothing."""
+    if visit.status is VisitStatus.NO_SHOW:
+        return Attendance.NO_SHOW
+    if visit.status is VisitStatus.ATTENDED:
+        return Attendance.LATE if visit.arrived_late else Attendance.ATTENDED
+    return None
+
+
+async def _parties(
+    session: AsyncSession, visit_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[VisitParty, str | None]]]:
+    """Each visit's party, oldest first, with each member's name (None once erased)."""
+    rows = (
+        await session.execute(
+            sa.select(VisitParty, Visitor.given_name, Visitor.family_name)
+            .join(Visitor, Visitor.id == VisitParty.visitor_id, isouter=True)
+            .where(VisitParty.visit_id.in_(visit_ids))
+            .order_by(VisitParty.age_years.desc(), Visitor.given_name)
+        )
+    ).all()
+    parties: dict[uuid.UUID, list[tuple[VisitParty, str | None]]] = defaultdict(list)
+    for member, given, family in rows:
+        parties[member.visit_id].append((member, f"{given} {family}" if given else None))
+    return parties
 
 
 async def day_sheet(
@@ -81,9 +120,11 @@ async def day_sheet(
     zone = ZoneInfo(facility.timezone)
     rows = (
         await session.execute(
-            sa.select(Visit, Room.id, Room.name)
+            sa.select(Visit, Room.id, Room.name, Prisoner.given_name, Prisoner.family_name)
+            .add_columns(Prisoner.prison_number)
             .join(Slot, Slot.id == Visit.slot_id)
             .join(Room, Room.id == Slot.room_id)
+            .join(Prisoner, Prisoner.id == Visit.prisoner_id)
             .where(
                 Slot.facility_id == facility_id,
                 Slot.local_date == day,
@@ -92,21 +133,10 @@ async def day_sheet(
             .order_by(Visit.starts_at, Room.name, Visit.reference)
         )
     ).all()
-    party_rows = (
-        await session.execute(
-            sa.select(VisitParty, Visitor.given_name, Visitor.family_name)
-            .join(Visitor, Visitor.id == VisitParty.visitor_id, isouter=True)
-            .where(VisitParty.visit_id.in_([visit.id for visit, _, _ in rows]))
-            .order_by(VisitParty.age_years.desc())
-        )
-    ).all()
-    parties: dict[uuid.UUID, list[PartyMemberOut]] = defaultdict(list)
-    for member, given, family in party_rows:
-        name = f"{given} {family}" if given else None
-        parties[member.visit_id].append(PartyMemberOut(name, member.age_years, member.is_child))
+    parties = await _parties(session, [row[0].id for row in rows])
     visits = []
-    for visit, room_id, room_name in rows:
-        party = parties[visit.id]
+    for visit, room_id, room_name, given, family, number in rows:
+        party = [PartyMemberOut(name, m.age_years, m.is_child) for m, name in parties[visit.id]]
         children = sum(1 for m in party if m.child)
         visits.append(
             DaySheetVisit(
@@ -118,6 +148,8 @@ async def day_sheet(
                 local_end=visit.ends_at.astimezone(zone),
                 room_id=room_id,
                 room_name=room_name,
+                prisoner_name=f"{given} {family}",
+                prison_number=number,
                 adults=len(party) - children,
                 children=children,
                 child_in_party=children > 0,
@@ -129,6 +161,8 @@ async def day_sheet(
                     [msgspec.convert(r, RuleResult) for r in visit.rule_results],
                     language,
                 ),
+                check_in=check_in_of(visit),
+                arrived_at=visit.arrived_at.astimezone(zone) if visit.arrived_at else None,
             )
         )
     return DaySheet(facility_id, day, facility.timezone, visits)
@@ -139,6 +173,8 @@ CSV_COLUMNS = (
     N_("End"),
     N_("Room"),
     N_("Reference"),
+    N_("Prisoner"),
+    N_("Prison number"),
     N_("Status"),
     N_("Visit type"),
     N_("Adults"),
@@ -148,6 +184,8 @@ CSV_COLUMNS = (
     N_("Names"),
     N_("Support needs"),
     N_("Needs review"),
+    N_("Check-in"),
+    N_("Arrived at"),
 )
 """The column headings (English message ids, written in the sheet's language)."""
 DAY_SHEET_STATUS_NAMES = {
@@ -156,19 +194,18 @@ DAY_SHEET_STATUS_NAMES = {
     VisitStatus.ATTENDED: N_("Took place"),
     VisitStatus.NO_SHOW: N_("Missed"),
 }
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@")
-
-
-def csv_text(value: str) -> str:
-    """A text cell that prints on one line and that no spreadsheet runs as a formula."""
-    text = plain(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+CHECK_IN_NAMES = {
+    Attendance.ATTENDED: N_("Arrived"),
+    Attendance.LATE: N_("Arrived late"),
+    Attendance.NO_SHOW: N_("Did not come"),
+}
+"""What the gate recorded, in words (day sheet, CSV, visit pass)."""
 
 
 def day_sheet_csv(sheet: DaySheet, language: str) -> str:
-    """The day sheet as CSV (UTF-8, one row per visit), for printing or spreadsheets: headings,
-    states, visit types and yes/no in ``language``; stored texts as written."""
+    """The day sheet as a CSV file for spreadsheets (``csv_files``: semicolons, UTF-8 with BOM,
+    formulas neutralised), one row per visit: headings, states, visit types and yes/no in
+    ``language``; stored texts as written."""
 
     def say(message: str) -> str:
         return translate(language, message)
@@ -176,29 +213,125 @@ def day_sheet_csv(sheet: DaySheet, language: str) -> str:
     def yes_no(value: bool) -> str:
         return say(N_("Yes") if value else N_("No"))
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([say(column) for column in CSV_COLUMNS])
     erased = say(N_("(erased)"))
-    for v in sheet.visits:
-        writer.writerow(
+    return csv_document(
+        [say(column) for column in CSV_COLUMNS],
+        (
             [
                 v.local_start.strftime("%H:%M"),
                 v.local_end.strftime("%H:%M"),
-                csv_text(v.room_name),
-                csv_text(v.reference),
+                v.room_name,
+                v.reference,
+                v.prisoner_name,
+                v.prison_number,
                 say(DAY_SHEET_STATUS_NAMES.get(v.status, v.status.value)),
                 say(VISIT_TYPE_NAMES[v.visit_type]),
                 v.adults,
                 v.children,
                 " ".join(str(m.age) for m in v.party),
                 yes_no(v.child_in_party),
-                csv_text("; ".join(m.name or erased for m in v.party)),
-                csv_text(v.support_needs or ""),
+                "; ".join(m.name or erased for m in v.party),
+                v.support_needs or "",
                 yes_no(v.needs_review),
+                say(CHECK_IN_NAMES[v.check_in]) if v.check_in else "",
+                v.arrived_at.strftime("%H:%M") if v.arrived_at else "",
             ]
+            for v in sheet.visits
+        ),
+    )
+
+
+# --- the visit pass -------------------------------------------------------------------------
+
+
+class PassPerson(msgspec.Struct):
+    """One person of the party as the gate needs them: name, age on the visit day, documents."""
+
+    name: str | None  # None once a household has been erased
+    age: int
+    child: bool
+    needs_id: bool | None  # None: the booking holds no CF-03 result for this person
+    needs_consent: bool  # a child without their guardian, no consent on file (CF-02)
+
+
+class VisitPass(msgspec.Struct):
+    visit_id: uuid.UUID
+    reference: str
+    status: VisitStatus
+    visit_type: VisitType
+    local_start: datetime
+    local_end: datetime
+    room_name: str
+    prisoner_name: str
+    prison_number: str
+    people: list[PassPerson]
+    id_exempt_under_age: int | None  # CF-03's parameter when the visit was booked
+    guardian_id_copy: bool  # CF-02: the consent form comes with a copy of the guardian's ID
+    support_needs: str | None
+    needs_review: bool
+    check_in: Attendance | None
+    arrived_at: datetime | None
+
+
+def _stored(visit: Visit, rule: RuleId) -> dict[str, object] | None:
+    """The params of the rule's stored result for the visit, if the booking holds one."""
+    for result in visit.rule_results:
+        if result.get("rule_id") == rule.value:
+            params = result.get("params")
+            return params if isinstance(params, dict) else {}
+    return None
+
+
+def _ids(params: dict[str, object] | None, key: str) -> set[str]:
+    values = params.get(key) if params else None
+    return {str(v) for v in values} if isinstance(values, list) else set()
+
+
+async def visit_pass(
+    session: AsyncSession, staff: StaffPrincipal, visit: Visit, zone: ZoneInfo
+) -> VisitPass:
+    """The gate's view of one visit (for staff of its facility): whom the party visits, each
+    person's age on the visit day and the documents each must show, from the booking's rule
+    results (CF-03, CF-02)."""
+    staff.role_for(visit.facility_id, READ_ROLES)
+    room_name = await session.scalar(
+        sa.select(Room.name).join(Slot, Slot.room_id == Room.id).where(Slot.id == visit.slot_id)
+    )
+    prisoner = await session.get(Prisoner, visit.prisoner_id)
+    ids = _stored(visit, RuleId.CF_03)
+    consent = _stored(visit, RuleId.CF_02)
+    needs_id, without_consent = _ids(ids, "needs_id"), _ids(consent, "children_without_consent")
+    exempt = ids.get("id_exempt_under_age") if ids else None
+    people = [
+        PassPerson(
+            name=name,
+            age=member.age_years,
+            child=member.is_child,
+            needs_id=None
+            if ids is None or member.visitor_id is None
+            else str(member.visitor_id) in needs_id,
+            needs_consent=member.is_child and str(member.visitor_id) in without_consent,
         )
-    return out.getvalue()
+        for member, name in (await _parties(session, [visit.id]))[visit.id]
+    ]
+    return VisitPass(
+        visit_id=visit.id,
+        reference=visit.reference,
+        status=visit.status,
+        visit_type=visit.visit_type,
+        local_start=visit.starts_at.astimezone(zone),
+        local_end=visit.ends_at.astimezone(zone),
+        room_name=room_name or "",
+        prisoner_name=f"{prisoner.given_name} {prisoner.family_name}" if prisoner else "",
+        prison_number=prisoner.prison_number if prisoner else "",
+        people=people,
+        id_exempt_under_age=exempt if isinstance(exempt, int) else None,
+        guardian_id_copy=bool(consent and consent.get("guardian_id_copy")),
+        support_needs=visit.support_needs,
+        needs_review=visit.needs_review,
+        check_in=check_in_of(visit),
+        arrived_at=visit.arrived_at.astimezone(zone) if visit.arrived_at else None,
+    )
 
 
 class RoomFigures(msgspec.Struct):
@@ -236,10 +369,13 @@ class MonthFigures(msgspec.Struct):
     child_friendly_outside_school_hours: int
     share_child_friendly_outside_school_hours: float
     school_window: str
-    visits: int
+    visits: int  # booked or taken place; no-shows are counted apart
     visits_with_children: int
     rooms: list[RoomFigures]
-    median_waiting_days: float | None  # from booking or request to the visit
+    attended: int  # checked in at the gate, on time or late
+    arrived_late: int
+    no_shows: int
+    median_waiting_days: float | None  # from booking or request to the visit, no-shows too
     waiting: list[WaitingBucket]
 
 
@@ -309,6 +445,8 @@ async def month_figures(
                 sa.func.max(sa.case((VisitParty.is_child, 1), else_=0)),
                 Visit.created_at,
                 Visit.starts_at,
+                Visit.status,
+                Visit.arrived_late,
             )
             .join(Slot, Slot.id == Visit.slot_id)
             .join(VisitParty, VisitParty.visit_id == Visit.id, isouter=True)
@@ -318,10 +456,15 @@ async def month_figures(
                 Slot.local_date < after,
                 Visit.status.in_(HELD_VISIT_STATES),
             )
-            .group_by(Visit.id, Visit.created_at, Visit.starts_at)
+            .group_by(Visit.id, Visit.created_at, Visit.starts_at, Visit.status, Visit.arrived_late)
         )
     ).all()
-    waits = sorted(max(0, (starts - created).days) for _, _, created, starts in visit_rows)
+    waits = sorted(max(0, (row[3] - row[2]).days) for row in visit_rows)
+    states = [(row[4], row[5]) for row in visit_rows]
+    # A visit the gate recorded as missed did not take place: it is not among the visits (as
+    # it counts for no child's contact, CF-15, nor against the allowance, CF-10/CF-11), only
+    # among the no-shows. Its waiting time still counts: the family waited for it.
+    held = [row for row in visit_rows if row[4] is not VisitStatus.NO_SHOW]
     return MonthFigures(
         facility_id=facility_id,
         month=month,
@@ -336,8 +479,8 @@ async def month_figures(
         child_friendly_outside_school_hours=friendly_outside,
         share_child_friendly_outside_school_hours=_share(friendly_outside, friendly),
         school_window=f"{profile.school_day_start:%H:%M}-{profile.school_day_end:%H:%M}",
-        visits=len(visit_rows),
-        visits_with_children=sum(1 for _, c, _, _ in visit_rows if c),
+        visits=len(held),
+        visits_with_children=sum(1 for row in held if row[1]),
         rooms=[
             RoomFigures(
                 room_id=room_id,
@@ -350,6 +493,9 @@ async def month_figures(
             )
             for room_id, counts in sorted(per_room.items(), key=lambda i: rooms[i[0]].name)
         ],
+        attended=sum(1 for status, _ in states if status is VisitStatus.ATTENDED),
+        arrived_late=sum(1 for status, late in states if status is VisitStatus.ATTENDED and late),
+        no_shows=sum(1 for status, _ in states if status is VisitStatus.NO_SHOW),
         median_waiting_days=float(statistics.median(waits)) if waits else None,
         waiting=[
             WaitingBucket(

@@ -1,13 +1,16 @@
 """The words of each notice, rendered in the household's language when it is sent.
 
 No notice names a child or gives a safeguarding reason: the texts take only the visit's
-reference and time, a sign-in code, and for a staff cancellation the reason staff wrote for the
-family.
+reference and time, a sign-in code, the facility's name, a court permit's last day, and the
+reason staff wrote for the family (a cancellation's, or a rejected approval's where staff chose
+to tell it: never a safeguarding one), and the sign-in address of a household staff set up.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+
+from babel.dates import format_date
 
 from visits.db.models import Notice
 from visits.enums import NoticeKind
@@ -68,6 +71,39 @@ TEXTS: dict[NoticeKind, tuple[str, str]] = {
             "The facility will contact you. Please do not travel before you hear from us."
         ),
     ),
+    NoticeKind.APPROVAL_GIVEN: (
+        N_("Visitor approved"),
+        N_(
+            "%(facility)s approved your household's request for a visitor. "
+            "You can now book visits for this person."
+        ),
+    ),
+    NoticeKind.APPROVAL_DENIED: (
+        N_("Visitor not approved"),
+        N_(
+            "%(facility)s did not approve your household's request for a visitor. "
+            "Please contact the facility."
+        ),
+    ),
+    NoticeKind.ACCOUNT_CREATED: (
+        N_("Your visits account"),
+        N_(
+            "%(facility)s set up a visits account for your household. Sign in at %(url)s "
+            "with this e-mail address or mobile number to see and book your visits."
+        ),
+    ),
+}
+# A kind's other wording when one of its values is given: ``until``, the last day of a court
+# permit (CF-04 on remand); ``reason``, a rejection's reason that staff chose to tell.
+WITH_VALUE: dict[tuple[NoticeKind, str], str] = {
+    (NoticeKind.APPROVAL_GIVEN, "until"): N_(
+        "%(facility)s approved your household's request for a visitor, with a court permit "
+        "valid until %(until)s. You can book visits for this person up to that day."
+    ),
+    (NoticeKind.APPROVAL_DENIED, "reason"): N_(
+        "%(facility)s did not approve your household's request for a visitor: %(reason)s. "
+        "Please contact the facility if you have questions."
+    ),
 }
 
 
@@ -76,6 +112,12 @@ def render(notice: Notice) -> OutgoingMessage:
     language = notice.language.value
     subject, text = TEXTS[notice.kind]
     params = dict(notice.params)
+    for (kind, name), other in WITH_VALUE.items():
+        if kind is notice.kind and params.get(name):
+            text = other
+    if params.get("until"):
+        last_day = date.fromisoformat(params["until"])
+        params["until"] = format_date(last_day, "medium", locale=language)
     if "starts_at" in params:
         moment = datetime.fromisoformat(params.pop("starts_at"))
         params["when"] = day_and_time(moment, params.pop("timezone"), language)

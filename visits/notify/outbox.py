@@ -1,7 +1,8 @@
 """The notice outbox: what a family is told, written with the change that causes it.
 
-A service that changes something a family must hear about calls ``tell_household`` (or, for a
-sign-in code, ``send_code``) in its own transaction: the notice rows commit or roll back with
+A service that changes something a family must hear about calls ``tell_household`` (about a
+visit), ``tell_household_of`` (about no visit, e.g. an approval) or, for a sign-in code,
+``send_code``, in its own transaction: the notice rows commit or roll back with
 the change, so a family is never told about a change that did not happen, nor left untold about
 one that did. After the commit, ``SendNotices`` hands the new rows to the dispatcher at once (a
 code must not wait for the scheduler's next tick); a row that could not be sent then is retried
@@ -94,6 +95,16 @@ async def tell_household(
     }
     reach = [c for c in contacts(household) if by is None or c[0] is by]
     return _queue(session, household, kind, reach, params, visit.id)
+
+
+def tell_household_of(
+    session: AsyncSession, household: Household, kind: NoticeKind, params: dict[str, Any]
+) -> list[Notice]:
+    """Queue ``kind``, about no visit (e.g. a decided visitor approval), for the household by
+    its channels; nothing for an erased household. ``params`` are language-neutral values."""
+    if household.erased_at is not None:
+        return []
+    return _queue(session, household, kind, contacts(household), params)
 
 
 def send_code(

@@ -17,10 +17,14 @@ from visits.rules.model import RuleResult
 
 SEPARATOR = "; "
 REQUEST_MODE, RESCHEDULED = "request-mode", "rescheduled"
+LARGE_PARTY = "large-party"  # a family asks to come as a group larger than the caps (CF-07)
 CLOSURE, TEMPLATE_CHANGED, TEMPLATE_CAPACITY = "closure", "template-changed", "template-capacity"
 REVIEW_REASONS = {
     REQUEST_MODE: N_("The facility takes requests only."),
     RESCHEDULED: N_("Rescheduled: the new time needs review."),
+    LARGE_PARTY: N_(
+        "The family asks to come together as a group larger than the usual limit per visit."
+    ),
 }
 STAFF_REASONS = {
     CLOSURE: N_("Closure: %(text)s"),

@@ -17,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from visits.db.engine import create_engine, create_session_factory
+from visits.people.retention import RUN_AT as RETENTION_RUN_AT
 from visits.scheduler.jobs import (
     dispatch_notices,
     dispatch_reminders,
@@ -26,6 +27,7 @@ from visits.scheduler.jobs import (
     prune_sign_in_records,
     reject_stale_requests,
 )
+from visits.scheduler.retention import apply_retention
 from visits.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -150,6 +152,15 @@ def build_scheduler(
         hour=6,
         args=[session_factory],
         id="child_contact_alerts",
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        apply_retention,
+        "cron",
+        hour=RETENTION_RUN_AT.hour,
+        minute=RETENTION_RUN_AT.minute,
+        args=[session_factory, settings],
+        id="apply_retention",
         replace_existing=True,
     )
     return scheduler

@@ -42,6 +42,7 @@ from visits.booking import checks, service
 from visits.booking import queries as visit_queries
 from visits.booking.dependencies import CallersVisit, RequestCaller
 from visits.booking.presenters import visit_out
+from visits.booking.schemas import FACILITY_CHECK
 from visits.calendar import feed_tokens
 from visits.calendar.feeds import FeedScope
 from visits.calendar.invites import invite_method, load_invite
@@ -72,6 +73,7 @@ from visits.web.pages import (
     own_visit,
     see_other,
 )
+from visits.web.qr import pass_path, qr_svg
 from visits.web.security import (
     SignInRequired,
     check_csrf,
@@ -634,6 +636,7 @@ class WebController(Controller):
         chosen = [v for v in visitor_ids if v is not None]
         if slot_id is None or not chosen or len(chosen) != len(visitor_ids):
             raise ValidationException
+        asks = data.request_review == "1"  # a large group asks the facility (CF-07)
         try:
             visit, _ = await service.hold(
                 db_session,
@@ -645,19 +648,35 @@ class WebController(Controller):
                 support_needs=browser_text(data.support_needs)[:1000] or None,
                 hold_minutes=settings.hold_minutes,
                 channel=Channel.ONLINE,
+                request_review=asks,
             )
         except Refused as refusal:
-            return self._refused(page, refusal, back=f"/book/{prisoner_id}")
-        except Conflict as taken:  # the last place went, or another visit is at this time
+            ask = (
+                {
+                    "action": f"/book/{prisoner_id}/hold",
+                    "slot_id": slot_id,
+                    "visitors": data.visitors,
+                }
+                if refusal.extra.get("request_review_possible")
+                else None
+            )
+            return self._refused(page, refusal, back=f"/book/{prisoner_id}", ask=ask)
+        except (Conflict, Unprocessable) as taken:  # the last place went, another visit is at
+            # this time, or the time no longer needs a request
             back = (page._("Choose another time"), f"/book/{prisoner_id}")
             return self._problem(page, taken, links=[back])
+        if visit.status is VisitStatus.REQUESTED:
+            return see_other(f"/my-visits/{visit.id}", done="requested")
         return see_other(f"/my-visits/{visit.id}", done="held")
 
     @staticmethod
-    def _refused(page: Page, refusal: Refused, *, back: str) -> Response[Any]:
-        """Every reason at once, kindly; other problems get their own sentence."""
+    def _refused(
+        page: Page, refusal: Refused, *, back: str, ask: dict[str, Any] | None = None
+    ) -> Response[Any]:
+        """Every reason at once, kindly; other problems get their own sentence. ``ask``: the
+        slot and group a large family may send as a request instead (CF-07)."""
         reasons = list(refusal.extra.get("rule_results", []))
-        return page.render("refused.html", status=422, reasons=reasons, back=back)
+        return page.render("refused.html", status=422, reasons=reasons, back=back, ask=ask)
 
     @staticmethod
     def _problem(
@@ -701,19 +720,28 @@ class WebController(Controller):
         # A rule staff set aside reads as set aside, never as a failure; no name, no reason.
         set_aside = {o.rule_id for o in await visit_queries.overrides_of(db_session, visit.id)}
         stored = {str(r.get("rule_id")): r for r in visit.rule_results}
+        if any(stored.get(rule, {}).get("family_message") is not None for rule in set_aside):
+            set_aside.add(FACILITY_CHECK)  # the family reads a confidential rule as this id
         notes = [r for r in shown.results if r.passed or r.rule_id not in set_aside]
         topics = [
             set_aside_topic(
                 r.rule_id,
-                confidential=stored[r.rule_id].get("family_message") is not None,
+                confidential=r.rule_id == FACILITY_CHECK
+                or stored[r.rule_id].get("family_message") is not None,
                 gettext=page._,
             )
             for r in shown.results
             if not r.passed and r.rule_id in set_aside
         ]
         upcoming = visit.ends_at > now
+        # The visit pass for the gate: its QR code is the address of the staff's pass page,
+        # which only staff of the facility can open (nothing about the household is in it).
+        pass_url = settings.resolved_public_url + pass_path(visit.facility_id, visit.id)
         return page.render(
             "visit.html",
+            pass_qr=qr_svg(pass_url, page._("QR code of the visit pass"))
+            if visit.status is VisitStatus.CONFIRMED and upcoming
+            else None,
             row=row,
             zone=zone,
             visit=visit,

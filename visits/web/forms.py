@@ -45,6 +45,7 @@ class HoldForm(msgspec.Struct):
     slot_id: str = ""
     visitors: str = ""  # comma-separated visitor ids
     support_needs: str = ""
+    request_review: str = ""  # "1": ask the facility for a group over the usual limit (CF-07)
 
 
 class CancelForm(msgspec.Struct):

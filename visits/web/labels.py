@@ -116,6 +116,9 @@ PROBLEMS = {
     "not-cancellable": N_("This visit cannot be cancelled any more."),
     "not-reschedulable": N_("This visit cannot be moved any more."),
     "same-slot": N_("Your visit is already at this time. Please choose another time."),
+    "no-request-needed": N_(
+        "This time is possible for your group without a request. Please reserve it as usual."
+    ),
     "prisoner-not-matched": N_(
         "We could not find this person with these details. Please check "
         "the prison number and family name, or call the facility."

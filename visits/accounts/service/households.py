@@ -7,6 +7,7 @@ Every query is filtered by the signed-in household, so another household's ident
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -29,7 +30,7 @@ from visits.accounts.schemas import (
     VisitorUpdateIn,
 )
 from visits.accounts.service.sign_in import contact_from, has_controls
-from visits.audit import record
+from visits.audit import Actor, record
 from visits.db.base import utcnow
 from visits.db.models import (
     AuditEvent,
@@ -235,7 +236,7 @@ def approval_out(
     return HouseholdApprovalOut(
         id=approval.id,
         visitor_id=approval.visitor_id,
-        prisoner_id=approval.prisoner_id,
+        prisoner_id=approval.prisoner_id if approval.status is ApprovalStatus.APPROVED else None,
         facility_id=facility_id,
         status=approval.status,
         message=translate(language, _APPROVAL_MESSAGES[approval.status]),
@@ -344,6 +345,12 @@ async def remove_visitor(
     await session.delete(visitor)
 
 
+# Asking for approval tells whether a prisoner of that number and family name is held at the
+# facility: counted per household like every rate limit, so it cannot be used to search the
+# prison (20 look-ups per 15 minutes: a family of six may send the form three times).
+PRISONER_LOOKUPS = rate_limit.Limit("prisoner-lookup", 20, rate_limit.WINDOW)
+
+
 def _not_matched() -> Unprocessable:
     return Unprocessable(
         "prisoner-not-matched",
@@ -371,8 +378,11 @@ async def request_approval(
 ) -> HouseholdApprovalOut:
     """Ask the facility to approve a visitor for a prisoner the family names (CF-04).
 
-    Asking again returns the existing request (also when two requests race)."""
+    Asking again returns the existing request (also when two requests race). The look-up tells
+    whether a prisoner of that number and name is held there, so it is counted per household
+    (``PRISONER_LOOKUPS``) before it is made."""
     visitor = await own_visitor(session, who, visitor_id)
+    await rate_limit.hit(session, PRISONER_LOOKUPS, str(who.household_id))
     if has_controls(data.prison_number) or has_controls(data.prisoner_family_name):
         raise _not_matched()  # no prisoner has such a name (and PostgreSQL refuses a NUL)
     prisoner = await session.scalar(
@@ -480,11 +490,72 @@ async def erase(session: AsyncSession, who: HouseholdPrincipal) -> None:
             "household-has-visits",
             N_("There are upcoming visits. Cancel them first, then ask for erasure."),
         )
+    await erase_household(session, household, who.actor, "household.erase")
+
+
+async def erase_household(
+    session: AsyncSession,
+    household: Household,
+    actor: Actor,
+    action: str,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """The erasure itself, for the household's own request and for retention
+    (``people.retention``): one audit record ``action``, without personal data."""
     await tokens.revoke_all(session, household_id=household.id)
     await session.execute(
         sa.update(Visit)
         .where(Visit.household_id == household.id)
         .values(household_id=None, support_needs=None)
     )
-    record(session, who.actor, "household.erase", "household", household.id)
+    record(session, actor, action, "household", household.id, changes=changes)
     await session.delete(household)  # visitors, approvals, tokens and challenges cascade
+
+
+async def create_household(
+    session: AsyncSession,
+    actor: Actor,
+    household: Household,
+    people: list[VisitorIn],
+    *,
+    facility_id: uuid.UUID | None = None,
+    default_region: str = "DE",
+) -> list[Visitor]:
+    """Store a household that staff set up for a caller, with its people; audited without
+    personal values. Its e-mail address and mobile number are normalised as at sign-up
+    (``sign_in.contact_from``); one taken by another household is refused (422
+    ``contact-unavailable``, naming the field): staff may find that household by the exact
+    address instead. Nothing is sent here; the caller's service tells the household."""
+    email, phone = contact_from(household.email, household.phone_e164, default_region)
+    if email is None and phone is None:
+        raise invalid_body([field_error("email", _KEEP_ONE)])
+    household.email, household.phone_e164 = email, phone
+    household.sms_consent = household.sms_consent and phone is not None
+    wanted = {"email": (Household.email, email), "phone": (Household.phone_e164, phone)}
+    taken = []
+    for name, (column, value) in wanted.items():
+        other = sa.select(Household.id).where(column == value)
+        if value is not None and await session.scalar(other):
+            taken.append(name)
+    if taken:
+        raise _unavailable(taken)
+    try:
+        async with session.begin_nested():  # a household that took the address a moment ago
+            session.add(household)
+    except IntegrityError:
+        raise _unavailable([n for n, v in (("email", email), ("phone", phone)) if v]) from None
+    visitors = [Visitor(household_id=household.id, **msgspec.structs.asdict(p)) for p in people]
+    session.add_all(visitors)
+    await session.flush()
+    record(
+        session,
+        actor,
+        "household.create",
+        "household",
+        household.id,
+        facility_id=facility_id,
+        changes={"people": len(visitors), "phone_confirmed": bool(household.phone_confirmed_at)},
+    )
+    for visitor in visitors:
+        record(session, actor, "visitor.create", "visitor", visitor.id, facility_id=facility_id)
+    return visitors

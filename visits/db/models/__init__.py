@@ -19,7 +19,14 @@ from visits.db.models.facility import (
 )
 from visits.db.models.idempotency import IdempotencyRecord
 from visits.db.models.notify import Notice, Reminder
-from visits.db.models.people import Household, Prisoner, Visitor, VisitorApproval
+from visits.db.models.people import (
+    GuardianConsent,
+    Household,
+    Prisoner,
+    PrisonerRestriction,
+    Visitor,
+    VisitorApproval,
+)
 from visits.db.models.visit import AllowanceEntry, Visit, VisitOverride, VisitParty
 
 __all__ = [
@@ -30,10 +37,12 @@ __all__ = [
     "Closure",
     "Facility",
     "FacilityInformation",
+    "GuardianConsent",
     "Household",
     "IdempotencyRecord",
     "Notice",
     "Prisoner",
+    "PrisonerRestriction",
     "RateLimitCounter",
     "Reminder",
     "Room",

@@ -18,7 +18,8 @@ from visits.enums import ApprovalStatus, CustodyStatus, Language, NotifyBy, Rela
 
 
 class Prisoner(IdMixin, TimestampMixin, Base):
-    """The imprisoned parent. ``restrictions`` hold codes such as ``no_child_contact`` (CF-05)."""
+    """The imprisoned parent. Restrictions such as ``no_child_contact`` (CF-05) are
+    :class:`PrisonerRestriction` rows; ``closed_visits_only`` is read by CF-19."""
 
     __tablename__ = "prisoner"
     __table_args__ = (sa.UniqueConstraint("facility_id", "prison_number"),)
@@ -33,9 +34,29 @@ class Prisoner(IdMixin, TimestampMixin, Base):
     custody_status: Mapped[CustodyStatus] = mapped_column(
         enum_type(CustodyStatus, "custody_status")
     )
-    restrictions: Mapped[list[str]] = mapped_column(default=list)
     closed_visits_only: Mapped[bool] = mapped_column(default=False)
     released_on: Mapped[date | None]
+
+
+class PrisonerRestriction(IdMixin, TimestampMixin, Base):
+    """A safeguarding restriction on a prisoner (CF-05), recorded by the safeguarding lead with
+    a reason; it applies to visits up to ``valid_until`` (none: until lifted). Staff see it,
+    families never do. ``created_at`` is when it was recorded."""
+
+    __tablename__ = "prisoner_restriction"
+
+    prisoner_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("prisoner.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(32))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    valid_until: Mapped[date | None] = mapped_column(
+        comment="last day the restriction applies; none: until lifted"
+    )
+    recorded_by: Mapped[str] = mapped_column(sa.String(200))
+    lifted_at: Mapped[datetime | None]
+    lifted_by: Mapped[str | None] = mapped_column(sa.String(200))
+    lift_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class Household(IdMixin, TimestampMixin, Base):
@@ -88,17 +109,42 @@ class Visitor(IdMixin, TimestampMixin, Base):
     is_guardian: Mapped[bool] = mapped_column(
         default=False, comment="legal guardian of the household's children (CF-02)"
     )
+    # Safeguarding facts (CF-05, CF-22), set and cleared by a safeguarding lead only; consent on
+    # file for a child (CF-02) is a relation between two visitors: ``GuardianConsent``.
     safeguarding_flags: Mapped[list[str]] = mapped_column(default=list)
-    guardian_consent_on_file: Mapped[bool] = mapped_column(
-        default=False,
-        server_default=sa.false(),
-        comment="written guardian consent (and ID copy) held by the facility (CF-02)",
-    )
     visit_wish: Mapped[str | None] = mapped_column(
         sa.String(16), comment="a child's own recorded wish (CF-22)"
     )
 
     household: Mapped[Household] = orm.relationship(back_populates="visitors")
+
+
+class GuardianConsent(IdMixin, TimestampMixin, Base):
+    """Written guardian consent (with the guardian's ID copy where the profile asks) that one
+    child may come to visits with one adult of the household who is not their guardian (CF-02).
+
+    Consent is a relation between an adult and a child, one row per pair; a safeguarding lead
+    records it with a note and may withdraw it (``valid`` false, who, when and why kept).
+    ``created_at`` is when it was recorded. Staff see it, families never do."""
+
+    __tablename__ = "guardian_consent"
+    __table_args__ = (
+        sa.CheckConstraint("adult_visitor_id <> child_visitor_id", name="two_people"),
+        sa.Index("ix_guardian_consent_child_adult", "child_visitor_id", "adult_visitor_id"),
+    )
+
+    adult_visitor_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("visitor.id", ondelete="CASCADE"), index=True
+    )
+    child_visitor_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("visitor.id", ondelete="CASCADE")
+    )
+    reason: Mapped[str] = mapped_column(sa.Text, comment="what was seen: the form, the ID copy")
+    recorded_by: Mapped[str] = mapped_column(sa.String(200))
+    valid: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(sa.String(200))
+    withdraw_reason: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class VisitorApproval(IdMixin, TimestampMixin, Base):

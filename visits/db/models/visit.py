@@ -62,6 +62,12 @@ class Visit(IdMixin, TimestampMixin, Base):
     status_reason: Mapped[str | None] = mapped_column(sa.Text)
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    arrived_at: Mapped[datetime | None] = mapped_column(
+        comment="when the gate checked the party in"
+    )
+    arrived_late: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false(), comment="the gate recorded the party as late"
+    )
 
     party: Mapped[list[VisitParty]] = relationship(
         back_populates="visit", cascade="all, delete-orphan"

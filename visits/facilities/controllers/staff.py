@@ -13,6 +13,7 @@ from litestar.openapi.spec import Schema as OpenAPISchema
 from litestar.params import Body, FromPath, QueryParameter, SkipValidation
 from litestar.status_codes import HTTP_200_OK
 
+from visits import csv_files
 from visits.accounts.principals import (
     BEARER_SECURITY,
     STAFF_DEPENDENCIES,
@@ -58,7 +59,6 @@ Month = Annotated[
         examples=[Example(value="2027-03")],
     ),
 ]
-CSV_MEDIA_TYPE = "text/csv"  # Litestar adds "; charset=utf-8" to text types
 ROOM = "1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 
 FACILITY_EXAMPLE = {
@@ -104,17 +104,21 @@ class _JsonOrCsv(Operation):
     def __post_init__(self) -> None:
         ok = (self.responses or {}).get("200")
         if isinstance(ok, OpenAPIResponse) and ok.content is not None:
-            ok.content["text/csv"] = OpenAPIMediaType(
+            ok.content[csv_files.MEDIA_TYPE] = OpenAPIMediaType(
                 schema=OpenAPISchema(
                     type=OpenAPIType.STRING,
-                    description="UTF-8, CRLF line ends, one header row and one row per visit: "
+                    description="For spreadsheet programs in German and English: UTF-8 with a "
+                    "byte order mark, semicolon-separated, CRLF line ends, one header row (in "
+                    "the request's language) and one row per visit: "
                     + ", ".join(reports.CSV_COLUMNS)
                     + ".",
                 ),
                 example=(
-                    ",".join(reports.CSV_COLUMNS)
-                    + "\r\n14:00,16:00,Familienzimmer,3F9A21C7,confirmed,child_family,1,2,38 9 4,"
-                    "yes,Anna Beispiel; Mia Beispiel; Leon Beispiel,,no\r\n"
+                    csv_files.BOM
+                    + ";".join(reports.CSV_COLUMNS)
+                    + "\r\n14:00;16:00;Familienzimmer;3F9A21C7;Jonas Beispiel;A-1024;Booked;"
+                    "Child and family visit;1;2;38 9 4;Yes;Anna Beispiel; Mia Beispiel; Leon "
+                    "Beispiel;;No;Arrived;13:41\r\n"
                 ),
             )
 
@@ -258,7 +262,7 @@ class StaffFacilityController(Controller):
     @patch(
         "/rooms/{room_id:uuid}",
         summary="Change a room; capacity applies to new slots",
-        responses=problems("room-not-found", "invalid-body", "room-exists"),
+        responses=problems("room-not-found", "invalid-body", "room-exists", "room-in-use"),
     )
     async def update_room(
         self,
@@ -278,7 +282,11 @@ class StaffFacilityController(Controller):
         """Changes the fields given; the others stay. For the facility's visits managers and
         administrators (audited). A new capacity applies to slots generated afterwards;
         existing slots keep theirs. Renaming to the name of another room of the facility
-        answers 409 `room-exists`."""
+        answers 409 `room-exists`.
+
+        `is_active: false` takes the room out of use: its slot templates end and its free
+        slots ahead are removed. While booked visits lie ahead in the room this is refused with
+        409 `room-in-use`: move or cancel them first (the families are told)."""
         body = parse_body(RoomUpdateIn, data)
         return room_out(await rooms.update_room(db_session, staff, room_id, body))
 
@@ -521,14 +529,18 @@ class StaffFacilityController(Controller):
         ] = "json",
     ) -> Response[reports.DaySheet]:
         """The gate's list for one local date (CF-20): every booked, requested, attended or
-        missed visit in time order, with room, reference, party (names and ages; adults and
-        children), whether a child comes, support needs and review flags. For every member of
-        staff of the facility.
+        missed visit in time order, with room, reference, whom the family visits (prisoner and
+        prison number), party (names and ages on the visit day; adults and children), whether
+        a child comes, support needs, review flags and what the gate recorded (`check_in`:
+        `attended`, `late` or `no_show`, with the local arrival time). Families are checked in
+        with `POST /api/v1/staff/visits/{visit_id}/attendance`. For every member of staff of
+        the facility.
 
-        With `format=csv` the same as a CSV download (UTF-8, one row per visit; headings,
-        states, visit types and yes/no in the request's language): line breaks
-        and control characters in stored texts are flattened, and a cell that would start a
-        spreadsheet formula is prefixed with `'`."""
+        With `format=csv` the same as a CSV download for spreadsheet programs (UTF-8 with a
+        byte order mark, semicolon-separated, one row per visit; headings, states, visit types
+        and yes/no in the request's language): line breaks and control characters in stored
+        texts are flattened, and a cell that would start a spreadsheet formula (`=`, `+`, `-`,
+        `@`, tab, carriage return) is prefixed with `'`."""
         wrong = date_problems(date=day)
         if wrong:
             raise invalid_parameters(wrong)
@@ -536,8 +548,8 @@ class StaffFacilityController(Controller):
         if output == "csv":
             download: Response[Any] = Response(
                 reports.day_sheet_csv(sheet, language),
-                media_type=CSV_MEDIA_TYPE,
-                headers={"Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"'},
+                media_type=csv_files.MEDIA_TYPE,
+                headers=csv_files.download_headers(f"day-sheet-{day}.csv"),
             )
             return download
         return Response(sheet)
@@ -552,8 +564,12 @@ class StaffFacilityController(Controller):
     ) -> reports.MonthFigures:
         """Monthly figures (CF-16) by local date: slots offered and closed, tables and places
         used, utilisation overall and per room, how many child-friendly slots lie outside
-        school hours (by the facility's rule profile), visits with children, and waiting times
-        from booking or request to the visit. For every member of staff of the facility."""
+        school hours (by the facility's rule profile), visits with children, what the gate
+        recorded (`attended`, of these `arrived_late`, and `no_shows`), and waiting times
+        from booking or request to the visit. `visits` and `visits_with_children` count
+        booked visits and those that took place; a visit the gate recorded as a no-show did
+        not take place and is counted only in `no_shows` (its waiting time still counts). For
+        every member of staff of the facility."""
         return await reports.month_figures(db_session, staff, facility_id, month)
 
     # -- rule parameters and alerts

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from visits.accounts.principals import ADMIN_ONLY, StaffPrincipal
-from visits.audit import record
+from visits.audit import Actor, record
 from visits.db.base import utcnow
 from visits.db.models import Facility, FacilityInformation, Slot
 from visits.errors import Conflict, NotFound
@@ -52,7 +52,14 @@ def _facility_exists(slug: str) -> Conflict:
 async def create_facility(
     session: AsyncSession, staff: StaffPrincipal, data: FacilityIn
 ) -> Facility:
+    """A new facility, for administrators (API and console)."""
     role = staff.role_for(None, ADMIN_ONLY)
+    return await add_facility(session, data, staff.actor(role))
+
+
+async def add_facility(session: AsyncSession, data: FacilityIn, actor: Actor) -> Facility:
+    """A new facility, recorded as ``actor``'s: an administrator's (``create_facility``) or
+    the operator's (``visits facility create``, ``Actor.system()``)."""
     errors = profile_problems(data.rule_profile) + _check_email(data.email)
     if errors:
         raise invalid_body(errors)
@@ -65,7 +72,7 @@ async def create_facility(
         session.add(facility)
     record(
         session,
-        staff.actor(role),
+        actor,
         "facility.create",
         "facility",
         facility.id,

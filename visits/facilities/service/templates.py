@@ -27,13 +27,14 @@ from visits.facilities.schemas.staff import (
 from visits.facilities.service.access import MANAGE_ROLES, READ_ROLES
 from visits.facilities.service.changes import apply_changes
 from visits.facilities.service.review import flag
+from visits.facilities.service.rooms import InUse
 from visits.facilities.slot_generation import (
     Occurrence,
     generate_slots,
     occurrences,
     slot_capacity,
 )
-from visits.i18n import N_, Message
+from visits.i18n import N_, Message, N_plural
 from visits.rules.review import TEMPLATE_CAPACITY, TEMPLATE_CHANGED, staff_reason
 from visits.validation import field_error, invalid_body
 
@@ -304,3 +305,34 @@ async def update_template(
             session, facility, today, today + timedelta(days=horizon_days - 1)
         )
     return TemplateChangeOut(template_out(template), removed, created, flagged)
+
+
+TEMPLATE_IN_USE = N_plural(
+    "The template has %(num)d booked visit ahead. Move or cancel it first.",
+    "The template has %(num)d booked visits ahead. Move or cancel them first.",
+)
+
+
+def template_in_use(booked: int) -> Conflict:
+    return InUse("template-in-use", TEMPLATE_IN_USE, booked)
+
+
+async def remove_template(
+    session: AsyncSession,
+    staff: StaffPrincipal,
+    template_id: uuid.UUID,
+    reason: str,
+    horizon_days: int,
+) -> TemplateChangeOut:
+    """End a template for good (the console's "remove"): refused while visits are booked in
+    its slots ahead (409 ``template-in-use``: staff move or cancel them first, and the families
+    are told), so that removing never leaves a family's visit behind; otherwise its free slots
+    ahead go, as ``update_template`` with ``is_active`` false does, audited with ``reason``."""
+    template = await get_template(session, template_id)
+    staff.role_for(template.facility_id, MANAGE_ROLES)
+    booked = await queries.visits_ahead(session, template_id=template.id)
+    if booked:
+        raise template_in_use(len(booked))
+    return await update_template(
+        session, staff, template.id, TemplateUpdateIn(reason=reason, is_active=False), horizon_days
+    )

@@ -1,4 +1,5 @@
-"""Staff sign-in and sign-out, the choice of facility, and each facility's overview."""
+"""Staff sign-in and sign-out, the choice of facility, and each facility's overview (what waits
+for staff: visits to review, visitor approvals to decide, messages that did not arrive)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from visits.dependencies import AppSettings, DbSession, client_address
 from visits.errors import TooManyRequests, Unauthenticated
 from visits.facilities import queries as facility_queries
 from visits.notify import queries as notify_queries
+from visits.people import queries as people_queries
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import read_form
 from visits.web.console.session import (
@@ -34,7 +36,7 @@ class ConsoleHomeController(ConsoleController):
         facilities = await facility_queries.facilities_of_staff(
             db_session, staff_page.principal_staff
         )
-        if len(facilities) == 1:
+        if len(facilities) == 1 and not staff_page.principal_staff.is_admin:  # admins add more
             return see_other(f"/staff/facilities/{facilities[0].id}")
         return staff_page.render("console/home.html", facilities=facilities)
 
@@ -99,6 +101,7 @@ class ConsoleHomeController(ConsoleController):
             "console/overview.html",
             today=today,
             waiting=await visit_queries.count_awaiting_review(db_session, facility.id),
+            approvals_waiting=await people_queries.count_pending_approvals(db_session, facility.id),
             visits_today=await visit_queries.count_booked_on(db_session, facility.id, today),
             failing_notices=await notify_queries.count_notices_needing_attention(
                 db_session, facility.id

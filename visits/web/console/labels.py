@@ -3,6 +3,7 @@ and the messages to families (their kinds, channels and states)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -55,6 +56,15 @@ DONE = {
     "overridden": N_("The override was saved with its reason."),
     "booked": N_("The visit is booked. The household was told."),
     "requested": N_("The booking was saved as a request for review."),
+    "room_removed": N_(
+        "The room was taken out of use. Its templates ended and its free slots were removed."
+    ),
+    "template_saved": N_("The template was changed. Its slots ahead follow the change."),
+    "template_removed": N_(
+        "The template was removed. Its free slots ahead were removed and it publishes no more."
+    ),
+    "facility_created": N_("The facility was created. Add its rooms next, then slot templates."),
+    "moved": N_("The visit was moved. The household was told."),
 }
 # What staff read for a domain error, by its slug (see ``visits.web.labels.PROBLEMS``).
 PROBLEMS = {
@@ -73,6 +83,17 @@ PROBLEMS = {
     "nothing-to-override": N_("This rule did not fail for this visit."),
     "not-cancellable": N_("This visit cannot be cancelled any more."),
     "template-overlap": N_("The template overlaps another template in this room."),
+    "template-not-found": N_("There is no such slot template."),
+    "template-in-use": N_(
+        "Visits are booked in this template's slots ahead. Move or cancel them first; the "
+        "families are told."
+    ),
+    "room-in-use": N_(
+        "Visits are booked in this room ahead. Move or cancel them first; the families are told."
+    ),
+    "facility-exists": N_("A facility with this short name exists. Please choose another."),
+    "not-reschedulable": N_("This visit cannot be moved any more."),
+    "same-slot": N_("The visit is already at this time. Please choose another."),
 }
 CRASHED = N_(
     "Something went wrong on our side and was logged. Please open the page again to see "
@@ -85,9 +106,6 @@ FIELD_ERRORS = {
     "description": N_("The description is too long."),
     "features": N_("Please choose features from the list."),
     "age_bands": N_("Please choose age groups from the list."),
-    "capacity_tables": N_("Please enter a number of tables from 1 to 200."),
-    "capacity_seats": N_("Please enter a number of seats from 1 to 1000."),
-    "capacity_children": N_("Please enter a number of children from 0 to 500."),
     "room_id": N_("Please choose a room of this facility."),
     "visit_type": N_("Please choose a kind of visit."),
     "weekday": N_("Please choose a weekday."),
@@ -106,6 +124,9 @@ FIELD_ERRORS = {
     "prisoner_id": N_("Please choose whom the family visits."),
     "household": N_("Please enter the household's e-mail address or mobile number."),
     "support_needs": N_("Support needs can be at most 1000 characters."),
+    "slug": N_("Please enter 2 to 63 lower-case letters, digits and dashes, such as jva-nord."),
+    "country": N_("Please enter the two-letter country code, such as DE."),
+    "languages": N_("Please choose at least one language."),
 }
 # The heading of each group on the alerts page, in the order the page shows them.
 ALERT_TITLES = {
@@ -113,6 +134,24 @@ ALERT_TITLES = {
     RuleId.CF_15: N_("No visit for 28 days (CF-15)"),
     RuleId.CF_23: N_("Only video contact (CF-23)"),
     RuleId.CF_09: N_("Capacity below the statutory minimum (CF-09)"),
+}
+# Sentences naming a field's limits, which pages read from the field's schema
+# (``forms.bounds``) and pass to ``field_messages``.
+LIMIT_ERRORS = {
+    "name": N_("Please enter a name of up to %(max_length)d characters."),
+    "description": N_("The description can have at most %(max_length)d characters."),
+    "capacity_tables": N_("Please enter a number of tables from %(min)d to %(max)d."),
+    "capacity_seats": N_("Please enter a number of seats from %(min)d to %(max)d."),
+    "capacity_children": N_("Please enter a number of children from %(min)d to %(max)d."),
+    "street": N_("Please enter the street and number (up to %(max_length)d characters)."),
+    "postal_code": N_("Please enter the postal code (up to %(max_length)d characters)."),
+    "city": N_("Please enter the town (up to %(max_length)d characters)."),
+    "timezone": N_("Please enter a time zone name such as Europe/Berlin."),
+    "email": N_("Please enter the e-mail address families write to."),
+    "phone": N_("Please enter a phone number with digits, spaces and + ( ) / . - only."),
+    "min_notice_hours": N_("Please enter a notice in hours from %(min)d to %(max)d."),
+    "max_days_ahead": N_("Please enter a number of days from %(min)d to %(max)d."),
+    "rule_profile": N_("Please choose a rule profile from the list."),
 }
 OVERLAP_MESSAGE = N_("This overlaps another template in the same room (first on %(day)s).")
 
@@ -160,15 +199,22 @@ def done_message(key: str | None, gettext: Gettext) -> str | None:
     return gettext(text) if text else None
 
 
-def field_messages(errors: list[dict[str, Any]], gettext: Gettext, language: str) -> dict[str, str]:
+def field_messages(
+    errors: list[dict[str, Any]],
+    gettext: Gettext,
+    language: str,
+    limits: Mapping[str, Mapping[str, int]] | None = None,
+) -> dict[str, str]:
     """One sentence per form field; an overlap (its ``code``) names the first day it happens,
-    written in ``language``."""
+    written in ``language``; a field with ``limits`` (from its schema) names them."""
     result: dict[str, str] = {}
     for error in errors:
         name = str(error.get("name", ""))
         if error.get("code") == "overlap" and error.get("day"):
             day = format_date(date.fromisoformat(str(error["day"])), "medium", locale=language)
             result[name] = gettext(OVERLAP_MESSAGE) % {"day": day}
+        elif limits is not None and name in limits and name in LIMIT_ERRORS:
+            result.setdefault(name, gettext(LIMIT_ERRORS[name]) % limits[name])
         elif name not in result:
             result[name] = gettext(FIELD_ERRORS.get(name, GENERIC_PROBLEM))
     return result

@@ -1,8 +1,10 @@
-"""Report pages: the printable day sheet with its CSV, children's contact and capacity alerts,
-and a month's figures as charts with their numbers in tables."""
+"""Report pages: the printable day sheet with its CSV and the gate's check-in buttons (recorded
+by ``gate_pages``), children's contact and capacity alerts, and a month's figures as charts
+with their numbers in tables."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -10,6 +12,7 @@ from zoneinfo import ZoneInfo
 from litestar import Response, get
 from litestar.params import QueryParameter
 
+from visits import csv_files
 from visits.db.base import utcnow
 from visits.dependencies import DbSession
 from visits.facilities import reports
@@ -33,6 +36,36 @@ def _previous_and_next(month: str) -> tuple[str, str]:
     return f"{before[0]:04d}-{before[1]:02d}", f"{after[0]:04d}-{after[1]:02d}"
 
 
+async def day_sheet_page(
+    page: StaffPage,
+    session: DbSession,
+    day: date,
+    *,
+    status: int = 200,
+    checked: str | None = None,
+    problem: tuple[uuid.UUID, str] | None = None,
+) -> Response[Any]:
+    """The day sheet of ``day`` with its check-in buttons (``gate_pages`` records them):
+    ``checked`` names the visit just checked in, ``problem`` one whose check-in failed."""
+    facility = page.current_facility
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(facility.timezone)).date()
+    sheet = await reports.day_sheet(session, page.principal_staff, facility.id, day, page.language)
+    just_checked = next((v for v in sheet.visits if str(v.visit_id) == checked), None)
+    return page.render(
+        "console/day_sheet.html",
+        status=status,
+        sheet=sheet,
+        day=day,
+        today=today,
+        now=now,
+        check_in_names=reports.CHECK_IN_NAMES,
+        may_check_in=page.permissions().book and day <= today,
+        just_checked=just_checked,
+        problem=problem,
+    )
+
+
 class ConsoleReportsController(ConsoleController):
     path = "/staff/facilities/{facility_id:uuid}"
 
@@ -42,15 +75,11 @@ class ConsoleReportsController(ConsoleController):
         facility_page: ConsolePage,
         db_session: DbSession,
         day: Annotated[date | None, QueryParameter(name="date")] = None,
+        checked: Annotated[str | None, QueryParameter(max_length=36)] = None,
     ) -> Response[Any]:
-        page = facility_page
-        facility = page.current_facility
+        facility = facility_page.current_facility
         today = utcnow().astimezone(ZoneInfo(facility.timezone)).date()
-        shown = day or today
-        sheet = await reports.day_sheet(
-            db_session, page.principal_staff, facility.id, shown, page.language
-        )
-        return page.render("console/day_sheet.html", sheet=sheet, day=shown, today=today)
+        return await day_sheet_page(facility_page, db_session, day or today, checked=checked)
 
     @get("/day-sheet.csv")
     async def day_sheet_csv(
@@ -65,11 +94,8 @@ class ConsoleReportsController(ConsoleController):
         )
         return Response(
             reports.day_sheet_csv(sheet, facility_page.language),
-            media_type="text/csv",
-            headers={
-                "Content-Disposition": f'attachment; filename="day-sheet-{day}.csv"',
-                "Cache-Control": "no-store",
-            },
+            media_type=csv_files.MEDIA_TYPE,
+            headers=csv_files.download_headers(f"day-sheet-{day}.csv"),
         )
 
     @get("/alerts")

@@ -1,8 +1,11 @@
 """Visit pages: the review queue, one visit with every rule result explained and the decisions
-the viewer's role allows, and booking on behalf of a household (phone bookings).
+the viewer's role allows (approve or keep, reject, cancel, or move to another time). Phone
+bookings are ``caller_pages``.
 
-Decisions use the booking service as the staff API does; the service tells the household (the
-same notice) and e-mails the invite or cancellation once the decision is committed.
+Decisions and moves use the booking service as the staff API does (a move is
+``POST /api/v1/staff/visits/{id}/reschedule``'s ``service.reschedule``); the service tells the
+household through the notice outbox and e-mails the invite or cancellation once the change is
+committed.
 """
 
 from __future__ import annotations
@@ -13,31 +16,31 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath
 
-from visits.accounts import queries as account_queries
 from visits.accounts.access import ForStaff, visit_for
 from visits.accounts.principals import ALL_ROLES
 from visits.booking import queries as visit_queries
 from visits.booking import service, staff_actions
 from visits.booking.dependencies import CallersVisit, staff_caller
-from visits.booking.facts import Verdict, judge, load_visitors
 from visits.booking.roles import BOOKING_ROLES, REVIEW_ROLES, reviews_of, settling_role
-from visits.booking.schemas import OverrideIn, Reason, StaffBookIn
-from visits.db.models import Household, Prisoner, Room, Slot, Visit, Visitor
+from visits.booking.schemas import OverrideIn, Reason, RescheduleIn
+from visits.db.models import Household, Prisoner, Room, Slot, Visit
 from visits.dependencies import AppSettings, DbSession
-from visits.enums import BookableBy, StaffRole, VisitStatus
-from visits.errors import Conflict, Refused, Unprocessable
+from visits.enums import StaffRole, VisitStatus
+from visits.errors import Conflict, NotFound, Refused, Unprocessable
 from visits.facilities import queries as facility_queries
 from visits.notify import queries as notify_queries
 from visits.pagination import Limit, Offset
-from visits.people import queries as people_queries
+from visits.people.schemas.safeguarding import PersonSafeguardingOut
+from visits.people.service import safeguarding
 from visits.rules.model import RuleResult
 from visits.rules.review import shown_reason
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
 from visits.web.console.explain import explain
 from visits.web.console.forms import FormValues, read_form
+from visits.web.console.household_pages import FLAGS, UNKNOWN_FLAG, WISHES
 from visits.web.console.labels import field_messages
 from visits.web.console.notice_pages import shown
 from visits.web.console.session import ConsolePage, StaffPage
@@ -59,6 +62,24 @@ def _results(visit: Visit) -> list[RuleResult]:
 
 def _roles(page: StaffPage) -> list[StaffRole]:
     return sorted(page.permissions().roles)
+
+
+async def _party_facts(
+    page: StaffPage, session: DbSession, visit: Visit
+) -> tuple[list[PersonSafeguardingOut], dict[uuid.UUID, str]]:
+    """The safeguarding facts about the visit's party (as the household page shows them, without
+    reasons here), and the names of the household's people; none for an erased household."""
+    if visit.household_id is None:
+        return [], {}
+    try:
+        facts = await safeguarding.household_facts(
+            session, page.principal_staff, page.current_facility.id, visit.household_id
+        )
+    except NotFound:
+        return [], {}
+    party = set(await visit_queries.party_visitor_ids(session, visit.id))
+    names = {p.visitor_id: f"{p.given_name} {p.family_name}" for p in facts.people}
+    return [p for p in facts.people if p.visitor_id in party], names
 
 
 def visit_here(*, lock: bool) -> dict[str, Provide]:
@@ -118,6 +139,7 @@ class ConsoleVisitsController(ConsoleController):
         status: int = 200,
         errors: dict[str, str] | None = None,
         form: FormValues | None = None,
+        move_refusals: list[str] | None = None,
     ) -> Response[Any]:
         facility = page.current_facility
         results = _results(visit)
@@ -130,8 +152,23 @@ class ConsoleVisitsController(ConsoleController):
         explained = explain(results, roles, page.language)
         done_overrides = {o.rule_id: o for o in await visit_queries.overrides_of(session, visit.id)}
         can = page.permissions()
+        movable = visit.status in (VisitStatus.CONFIRMED, VisitStatus.REQUESTED) and can.book
+        move_options: list[tuple[str, str]] = []
+        if movable:
+            ahead = await facility_queries.open_slots_ahead(
+                session, facility.id, weeks=BOOKING_WEEKS, limit=SLOT_CHOICES
+            )
+            move_options = _slot_options(
+                page, [(s, name) for s, name in ahead if s.id != visit.slot_id]
+            )
+        party_facts, household_names = await _party_facts(page, session, visit)
         return page.render(
             "console/visit.html",
+            party_facts=party_facts,
+            household_names=household_names,
+            flag_label={f.value: page._(text) for f, text in FLAGS.items()},
+            unknown_flag=page._(UNKNOWN_FLAG),
+            wish_label={w.value: page._(text) for w, text in WISHES.items()},
             status=status,
             visit=visit,
             review_reason=shown_reason(visit.review_reason, results, page.language),
@@ -156,6 +193,9 @@ class ConsoleVisitsController(ConsoleController):
             notices=[shown(n) for n in await notify_queries.notices_of_visit(session, visit.id)],
             errors=errors or {},
             form=form or FormValues({}),
+            may_move=movable,
+            move_options=move_options,
+            move_refusals=move_refusals or [],
         )
 
     @get("/visits/{visit_id:uuid}", dependencies=visit_here(lock=False))
@@ -213,6 +253,62 @@ class ConsoleVisitsController(ConsoleController):
             )
         return see_other(f"/staff/facilities/{visit.facility_id}/review", done=done)
 
+    @post("/visits/{visit_id:uuid}/move", dependencies=visit_here(lock=True))
+    async def move(
+        self,
+        request: Request[Any, Any, Any],
+        facility_page: ConsolePage,
+        visit: CallersVisit,
+        db_session: DbSession,
+        settings: AppSettings,
+    ) -> Response[Any]:
+        """Move the visit to another time (e.g. one a closure flagged), as the staff API does:
+        every rule is judged for the new slot, the new slot is taken before the old one is
+        freed, and the household is told and gets the updated invite."""
+        page = facility_page
+        page.require(BOOKING_ROLES)
+        form = await read_form(request)
+        try:
+            body = parse_body(RescheduleIn, form.present("slot_id"), strict=False)
+        except Unprocessable:
+            errors = {"slot_id": page._("Please choose the new time.")}
+            return await self._visit_page(
+                page, db_session, visit, status=422, errors=errors, form=form
+            )
+        caller = staff_caller(page.principal_staff, visit.facility_id, BOOKING_ROLES, page.language)
+        try:
+            # A savepoint: a refused move leaves the visit as it was, read again for the page.
+            async with db_session.begin_nested():
+                await service.reschedule(db_session, caller, visit, body.slot_id, settings=settings)
+        except Refused as refusal:
+            await db_session.refresh(visit)
+            reasons = [
+                f"{r['rule_id']}: {r['message']}"
+                for r in refusal.extra.get("rule_results", [])
+                if isinstance(r, dict)
+            ]
+            errors = {"slot_id": page._("The rules do not allow this time for this visit.")}
+            return await self._visit_page(
+                page,
+                db_session,
+                visit,
+                status=refusal.status,
+                errors=errors,
+                form=form,
+                move_refusals=reasons,
+            )
+        except (Conflict, Unprocessable, NotFound) as problem:  # full, busy, same slot ...
+            await db_session.refresh(visit)
+            return await self._visit_page(
+                page,
+                db_session,
+                visit,
+                status=problem.status,
+                errors={"slot_id": page.problem(problem)},
+                form=form,
+            )
+        return see_other(f"/staff/facilities/{visit.facility_id}/visits/{visit.id}", done="moved")
+
     @post("/visits/{visit_id:uuid}/override", dependencies=visit_here(lock=True))
     async def override(
         self,
@@ -224,7 +320,11 @@ class ConsoleVisitsController(ConsoleController):
         page = facility_page
         form = await read_form(request)
         try:
-            body = parse_body(OverrideIn, form.present("rule_id", "reason"), strict=False)
+            # "override_reason": the decision form on the same page has its own "reason".
+            raw = form.present("rule_id")
+            if form.get("override_reason"):
+                raw["reason"] = form.get("override_reason")
+            body = parse_body(OverrideIn, raw, strict=False)
             await staff_actions.override_rule(
                 db_session,
                 page.principal_staff,
@@ -234,7 +334,10 @@ class ConsoleVisitsController(ConsoleController):
                 language=page.language,
             )
         except (Conflict, Unprocessable) as problem:
-            errors = field_messages(problem.errors, page._, page.language)
+            errors = {
+                "override_reason" if name == "reason" else name: text
+                for name, text in field_messages(problem.errors, page._, page.language).items()
+            }
             errors = errors or {"rule_id": page.problem(problem)}
             return await self._visit_page(
                 page, db_session, visit, status=422, errors=errors, form=form
@@ -243,173 +346,20 @@ class ConsoleVisitsController(ConsoleController):
             f"/staff/facilities/{visit.facility_id}/visits/{visit.id}", done="overridden"
         )
 
-    # --- phone bookings ---------------------------------------------------------------------
 
-    async def _booking_page(
-        self,
-        page: StaffPage,
-        session: DbSession,
-        *,
-        lookup: str,
-        status: int = 200,
-        form: FormValues | None = None,
-        errors: dict[str, str] | None = None,
-        checked: list[Any] | None = None,
-        outcome: str | None = None,
-    ) -> Response[Any]:
-        facility = page.current_facility
-        household: Household | None = None
-        lookup_error = None
-        if lookup:
-            household = await account_queries.find_household(session, lookup)
-            if household is None:
-                lookup_error = page._("No household has this e-mail address or mobile number.")
-        visitors: list[Visitor] = []
-        prisoners: list[Prisoner] = []
-        if household is not None:
-            visitors = await account_queries.household_visitors(session, household.id)
-            visitable = await people_queries.visitable(
-                session, household.id, facility_id=facility.id
-            )
-            prisoners = [v.prisoner for v in visitable]
-        slots = await facility_queries.open_slots_ahead(
-            session, facility.id, weeks=BOOKING_WEEKS, limit=SLOT_CHOICES
+def _slot_options(page: StaffPage, slots: list[tuple[Slot, str]]) -> list[tuple[str, str]]:
+    """Open slots as choices: date and time in the facility's zone, room, tables free."""
+    zone = page.current_facility.timezone
+    return [
+        (
+            str(slot.id),
+            f"{page.datetime(slot.starts_at, zone)}\u2013{page.time(slot.ends_at, zone)} · "
+            f"{room_name} · "
+            + page.ngettext(
+                "%(num)d table free",
+                "%(num)d tables free",
+                slot.capacity_tables - slot.booked_tables,
+            ),
         )
-        slot_options = [
-            (
-                str(slot.id),
-                f"{page.datetime(slot.starts_at, facility.timezone)}\u2013"
-                f"{page.time(slot.ends_at, facility.timezone)} · {room_name} · "
-                + page.ngettext(
-                    "%(num)d table free",
-                    "%(num)d tables free",
-                    slot.capacity_tables - slot.booked_tables,
-                ),
-            )
-            for slot, room_name in slots
-        ]
-        return page.render(
-            "console/phone_booking.html",
-            status=status,
-            lookup=lookup,
-            lookup_error=lookup_error,
-            household=household,
-            visitors=visitors,
-            prisoners=prisoners,
-            prisoner_options=[
-                (str(p.id), f"{p.given_name} {p.family_name} ({p.prison_number})")
-                for p in prisoners
-            ],
-            slot_options=slot_options,
-            form=form or FormValues({}),
-            errors=errors or {},
-            checked=checked,
-            outcome=outcome,
-        )
-
-    @get("/phone-booking")
-    async def phone_booking(
-        self,
-        facility_page: ConsolePage,
-        db_session: DbSession,
-        household: Annotated[str, QueryParameter(max_length=254)] = "",
-    ) -> Response[Any]:
-        facility_page.require(BOOKING_ROLES)
-        return await self._booking_page(facility_page, db_session, lookup=household.strip())
-
-    @post("/phone-booking")
-    async def check_or_book(
-        self,
-        request: Request[Any, Any, Any],
-        facility_page: ConsolePage,
-        db_session: DbSession,
-        settings: AppSettings,
-    ) -> Response[Any]:
-        """ "Check" shows every rule as the family would see it; "Book" books (with the
-        overrides ticked, each needing the role the rule names)."""
-        page = facility_page
-        page.require(BOOKING_ROLES)
-        form = await read_form(request)
-        lookup = form.get("lookup")
-        raw: dict[str, Any] = form.present("household_id", "prisoner_id", "slot_id", "channel")
-        raw |= {"visitor_ids": form.all("visitor_ids")}
-        if form.get("support_needs"):
-            raw["support_needs"] = form.get("support_needs")
-        overrides = form.all("override_rules")
-        if overrides:
-            raw["overrides"] = [
-                {"rule_id": rule, "reason": form.get("override_reason")} for rule in overrides
-            ]
-        try:
-            booking = parse_body(StaffBookIn, raw, strict=False)
-        except Unprocessable as invalid:
-            errors = field_messages(invalid.errors, page._, page.language)
-            if any(e.get("name") == "overrides" for e in invalid.errors):
-                errors["override_reason"] = page._("Please give a reason of at least 3 characters.")
-            return await self._booking_page(
-                page, db_session, lookup=lookup, status=422, form=form, errors=errors
-            )
-        slot = await db_session.get(Slot, booking.slot_id)
-        if slot is None or slot.facility_id != page.current_facility.id:
-            errors = {"slot_id": page._("Please choose a slot.")}
-            return await self._booking_page(
-                page, db_session, lookup=lookup, status=422, form=form, errors=errors
-            )
-        roles = _roles(page)
-        if form.get("action") != "book":
-            verdict = await _staff_verdict(db_session, booking)
-            return await self._booking_page(
-                page,
-                db_session,
-                lookup=lookup,
-                form=form,
-                checked=explain(verdict.results, roles, page.language),
-                outcome=verdict.decision.outcome.value,
-            )
-        try:
-            # A savepoint: a refused attempt's hold is undone, so the rules are judged again
-            # on what is stored (the error page then rolls the request back as a whole).
-            async with db_session.begin_nested():
-                visit = await staff_actions.book_for_household(
-                    db_session,
-                    staff_caller(
-                        page.principal_staff, page.current_facility.id, BOOKING_ROLES, page.language
-                    ),
-                    booking,
-                    settings,
-                )
-        except Refused as refusal:
-            verdict = await _staff_verdict(db_session, booking)
-            return await self._booking_page(
-                page,
-                db_session,
-                lookup=lookup,
-                status=refusal.status,
-                form=form,
-                errors={"slot_id": page._("The rules do not allow this booking as it is.")},
-                checked=explain(verdict.results, roles, page.language),
-                outcome="refused",
-            )
-        except (Conflict, Unprocessable) as problem:  # the slot filled meanwhile, ...
-            return await self._booking_page(
-                page,
-                db_session,
-                lookup=lookup,
-                status=problem.status,
-                form=form,
-                errors={"slot_id": page.problem(problem)},
-            )
-        done = "requested" if visit.status is VisitStatus.REQUESTED else "booked"
-        return see_other(f"/staff/facilities/{visit.facility_id}/visits/{visit.id}", done=done)
-
-
-async def _staff_verdict(session: DbSession, booking: StaffBookIn) -> Verdict:
-    """Every rule for the booking as staff would make it."""
-    visitors = await load_visitors(session, booking.visitor_ids, booking.household_id)
-    return await judge(
-        session,
-        slot_id=booking.slot_id,
-        prisoner_id=booking.prisoner_id,
-        visitors=visitors,
-        channel=BookableBy.STAFF,
-    )
+        for slot, room_name in slots
+    ]
