@@ -27,6 +27,7 @@ from visits.people.schemas.safeguarding import (
     WishIn,
 )
 from visits.people.service import safeguarding
+from visits.people.service.roles import safeguarding_lead
 from visits.validation import parse_body
 
 VISITOR = "/facilities/{facility_id:uuid}/visitors/{visitor_id:uuid}"
@@ -146,7 +147,7 @@ class StaffSafeguardingController(Controller):
             ),
         ],
     ) -> PersonSafeguardingOut:
-        safeguarding.require_lead(staff, facility_id)  # a role refused before the body is read
+        safeguarding_lead(staff, facility_id)  # a role refused before the body is read
         body = parse_body(FlagIn, data)
         visitor = await safeguarding.set_flag(db_session, staff, facility_id, visitor_id, body)
         return await safeguarding.person_facts(db_session, staff, facility_id, visitor)
@@ -172,7 +173,7 @@ class StaffSafeguardingController(Controller):
             Body(examples=[Example(summary="The check came back", value=CLEAR_EXAMPLE)]),
         ],
     ) -> PersonSafeguardingOut:
-        safeguarding.require_lead(staff, facility_id)  # a role refused before the body is read
+        safeguarding_lead(staff, facility_id)  # a role refused before the body is read
         body = parse_body(ClearIn, data)
         visitor = await safeguarding.clear_flag(
             db_session, staff, facility_id, visitor_id, flag, body
@@ -208,7 +209,7 @@ class StaffSafeguardingController(Controller):
             ),
         ],
     ) -> PersonSafeguardingOut:
-        safeguarding.require_lead(staff, facility_id)  # a role refused before the body is read
+        safeguarding_lead(staff, facility_id)  # a role refused before the body is read
         body = parse_body(WishIn, data)
         visitor = await safeguarding.record_wish(db_session, staff, facility_id, visitor_id, body)
         return await safeguarding.person_facts(db_session, staff, facility_id, visitor)
@@ -242,7 +243,7 @@ class StaffSafeguardingController(Controller):
             ),
         ],
     ) -> ConsentOut:
-        safeguarding.require_lead(staff, facility_id)  # a role refused before the body is read
+        safeguarding_lead(staff, facility_id)  # a role refused before the body is read
         body = parse_body(ConsentIn, data)
         consent = await safeguarding.record_consent(db_session, staff, facility_id, body)
         return safeguarding.consent_out(consent)
@@ -269,7 +270,7 @@ class StaffSafeguardingController(Controller):
             ),
         ],
     ) -> ConsentOut:
-        safeguarding.require_lead(staff, facility_id)  # a role refused before the body is read
+        safeguarding_lead(staff, facility_id)  # a role refused before the body is read
         body = parse_body(ClearIn, data)
         consent = await safeguarding.withdraw_consent(
             db_session, staff, facility_id, consent_id, body

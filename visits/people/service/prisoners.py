@@ -25,7 +25,7 @@ from visits.audit import record
 from visits.db.base import utcnow
 from visits.db.models import Facility, Prisoner, PrisonerRestriction
 from visits.enums import StaffRole
-from visits.errors import Conflict, Forbidden, NotFound, Unprocessable
+from visits.errors import Conflict, NotFound, Unprocessable
 from visits.facilities.queries import facility_or_404
 from visits.i18n import N_, Message
 from visits.people import queries
@@ -39,7 +39,12 @@ from visits.people.schemas import (
     RestrictionIn,
     RestrictionOut,
 )
-from visits.people.service.roles import PRISONER_EDIT_ROLES, READ_ROLES, SAFEGUARDING_ROLES
+from visits.people.service.roles import (
+    PRISONER_EDIT_ROLES,
+    READ_ROLES,
+    SAFEGUARDING_ROLES,
+    safeguarding_lead,
+)
 from visits.validation import field_error, invalid_body, parse_body
 
 IMPORT_COLUMNS = ("prison_number", "given_name", "family_name", "admission_date", "custody_status")
@@ -131,20 +136,8 @@ async def staff_prisoner(
     if not staff.is_admin and not staff.roles_at(prisoner.facility_id):
         raise NotFound("prisoner-not-found", "There is no such prisoner.")
     if roles == SAFEGUARDING_ROLES:
-        return prisoner, safeguarding_role(staff, prisoner.facility_id)
+        return prisoner, safeguarding_lead(staff, prisoner.facility_id)
     return prisoner, staff.role_for(prisoner.facility_id, roles)
-
-
-def safeguarding_role(staff: StaffPrincipal, facility_id: uuid.UUID) -> StaffRole:
-    """Safeguarding facts are recorded only by the facility's safeguarding lead (CF-05, CF-19's
-    override): an administrator without that role may not."""
-    if StaffRole.SAFEGUARDING_LEAD in staff.roles_at(facility_id):
-        return StaffRole.SAFEGUARDING_LEAD
-    raise Forbidden(
-        "forbidden",
-        "Your role does not allow this here. Allowed: %(roles)s.",
-        roles=StaffRole.SAFEGUARDING_LEAD.value,
-    )
 
 
 async def create_prisoner(

@@ -36,8 +36,8 @@ from visits.db.models import (
     Visitor,
     VisitorApproval,
 )
-from visits.enums import SafeguardingFlag, StaffRole
-from visits.errors import Conflict, Forbidden, NotFound
+from visits.enums import SafeguardingFlag
+from visits.errors import Conflict, NotFound
 from visits.facilities.queries import facility_or_404
 from visits.i18n import Message
 from visits.people.schemas.safeguarding import (
@@ -51,31 +51,16 @@ from visits.people.schemas.safeguarding import (
     PersonSafeguardingOut,
     WishIn,
 )
+from visits.people.service.roles import is_safeguarding_lead, safeguarding_lead
 from visits.rules.ages import age_on
 from visits.rules.model import VisitWish
 from visits.validation import field_error, invalid_body
 
 READ_ROLES = ALL_ROLES
-RECORD_ROLE = StaffRole.SAFEGUARDING_LEAD
 
 FLAG_SET, FLAG_CLEARED = "safeguarding.flag_set", "safeguarding.flag_cleared"
 WISH_RECORDED = "safeguarding.wish_recorded"
 CONSENT_RECORDED, CONSENT_WITHDRAWN = "consent.record", "consent.withdraw"
-
-
-def may_record(staff: StaffPrincipal, facility_id: uuid.UUID) -> bool:
-    """Whether ``staff`` is a safeguarding lead of the facility."""
-    return RECORD_ROLE in staff.roles_at(facility_id)
-
-
-def require_lead(staff: StaffPrincipal, facility_id: uuid.UUID) -> StaffRole:
-    if not may_record(staff, facility_id):
-        raise Forbidden(
-            "forbidden",
-            "Your role does not allow this here. Allowed: %(roles)s.",
-            roles=RECORD_ROLE.value,
-        )
-    return RECORD_ROLE
 
 
 def _today(facility: Facility) -> date:
@@ -219,7 +204,7 @@ async def household_facts(
     staff.role_for(facility_id, READ_ROLES)
     facility = await facility_or_404(session, facility_id)
     household = await household_here(session, facility_id, household_id)
-    reasons = may_record(staff, facility_id)
+    reasons = is_safeguarding_lead(staff, facility_id)
     today = _today(facility)
     profile = facility.profile()
     visitors = list(
@@ -295,7 +280,7 @@ async def set_flag(
     data: FlagIn,
 ) -> Visitor:
     """Set a safeguarding flag on a visitor (CF-05: their visits go to staff review)."""
-    role = require_lead(staff, facility_id)
+    role = safeguarding_lead(staff, facility_id)
     await facility_or_404(session, facility_id)
     visitor = await _visitor_here(session, facility_id, visitor_id)
     if data.flag.value in visitor.safeguarding_flags:
@@ -324,7 +309,7 @@ async def clear_flag(
     data: ClearIn,
 ) -> Visitor:
     """Clear a safeguarding flag (also a code recorded before flags were a fixed list)."""
-    role = require_lead(staff, facility_id)
+    role = safeguarding_lead(staff, facility_id)
     await facility_or_404(session, facility_id)
     visitor = await _visitor_here(session, facility_id, visitor_id)
     if flag not in visitor.safeguarding_flags:
@@ -353,7 +338,7 @@ async def record_wish(
 ) -> Visitor:
     """Record (or clear, with ``None``) a child's own wish (CF-22). Only for children from the
     facility profile's ``child_voice_age``; a "no" sends their visits to staff review."""
-    role = require_lead(staff, facility_id)
+    role = safeguarding_lead(staff, facility_id)
     facility = await facility_or_404(session, facility_id)
     visitor = await _visitor_here(session, facility_id, visitor_id)
     profile = facility.profile()
@@ -391,7 +376,7 @@ async def record_consent(
 ) -> GuardianConsent:
     """Record written guardian consent for a child to come with one adult of the household
     (CF-02 then counts it as on file whenever that adult comes with the child)."""
-    role = require_lead(staff, facility_id)
+    role = safeguarding_lead(staff, facility_id)
     facility = await facility_or_404(session, facility_id)
     adult = await _visitor_here(session, facility_id, data.adult_visitor_id)
     child = await _visitor_here(session, facility_id, data.child_visitor_id)
@@ -451,7 +436,7 @@ async def withdraw_consent(
     data: ClearIn,
 ) -> GuardianConsent:
     """Withdraw a consent (the row stays, marked not valid, with who, when and why)."""
-    role = require_lead(staff, facility_id)
+    role = safeguarding_lead(staff, facility_id)
     await facility_or_404(session, facility_id)
     consent = await session.get(GuardianConsent, consent_id)
     if consent is None:

@@ -24,6 +24,7 @@ from visits.errors import Conflict, DomainError, NotFound, Unprocessable
 from visits.i18n import N_
 from visits.people.schemas.safeguarding import ClearIn, ConsentIn, FlagIn, WishIn
 from visits.people.service import safeguarding
+from visits.people.service.roles import safeguarding_lead
 from visits.rules.model import VisitWish
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
@@ -122,6 +123,20 @@ class ConsoleHouseholdController(ConsoleController):
             done=page._(DONE[done_key]) if done_key in DONE else None,
         )
 
+    async def _refused(
+        self,
+        page: StaffPage,
+        session: DbSession,
+        household_id: uuid.UUID,
+        prefix: str,
+        form: FormValues,
+        errors: dict[str, str],
+    ) -> Response[Any]:
+        """The page again (422) with the form ``prefix`` open, as it was sent, and its errors."""
+        return await self._page(
+            page, session, household_id, status=422, errors=errors, form=form, open_form=prefix
+        )
+
     def _back(self, page: StaffPage, household_id: uuid.UUID, done: str) -> Response[Any]:
         facility_id = page.current_facility.id
         return see_other(f"/staff/facilities/{facility_id}/households/{household_id}", done=done)
@@ -154,7 +169,7 @@ class ConsoleHouseholdController(ConsoleController):
     ) -> Response[Any]:
         page = facility_page
         staff = page.principal_staff
-        safeguarding.require_lead(staff, page.current_facility.id)
+        safeguarding_lead(staff, page.current_facility.id)
         await self._visitor_of(page, db_session, household_id, visitor_id)
         form = await read_form(request)
         prefix = f"flag-{visitor_id}"
@@ -164,15 +179,8 @@ class ConsoleHouseholdController(ConsoleController):
                 db_session, staff, page.current_facility.id, visitor_id, body
             )
         except (Unprocessable, Conflict) as failure:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors=_errors(page, prefix, failure),
-                form=form,
-                open_form=prefix,
-            )
+            errors = _errors(page, prefix, failure)
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         return self._back(page, household_id, "flag_set")
 
     @post("/visitors/{visitor_id:uuid}/flags/{flag:str}/clearing")
@@ -187,7 +195,7 @@ class ConsoleHouseholdController(ConsoleController):
     ) -> Response[Any]:
         page = facility_page
         staff = page.principal_staff
-        safeguarding.require_lead(staff, page.current_facility.id)
+        safeguarding_lead(staff, page.current_facility.id)
         await self._visitor_of(page, db_session, household_id, visitor_id)
         form = await read_form(request)
         prefix = f"clear-{visitor_id}-{flag}"
@@ -197,15 +205,8 @@ class ConsoleHouseholdController(ConsoleController):
                 db_session, staff, page.current_facility.id, visitor_id, flag, body
             )
         except (Unprocessable, Conflict) as failure:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors=_errors(page, prefix, failure),
-                form=form,
-                open_form=prefix,
-            )
+            errors = _errors(page, prefix, failure)
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         return self._back(page, household_id, "flag_cleared")
 
     @post("/visitors/{visitor_id:uuid}/wish")
@@ -219,7 +220,7 @@ class ConsoleHouseholdController(ConsoleController):
     ) -> Response[Any]:
         page = facility_page
         staff = page.principal_staff
-        safeguarding.require_lead(staff, page.current_facility.id)
+        safeguarding_lead(staff, page.current_facility.id)
         await self._visitor_of(page, db_session, household_id, visitor_id)
         form = await read_form(request)
         prefix = f"wish-{visitor_id}"
@@ -235,15 +236,8 @@ class ConsoleHouseholdController(ConsoleController):
                 db_session, staff, page.current_facility.id, visitor_id, body
             )
         except (Unprocessable, Conflict) as failure:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors=_errors(page, prefix, failure),
-                form=form,
-                open_form=prefix,
-            )
+            errors = _errors(page, prefix, failure)
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         return self._back(page, household_id, "wish_saved")
 
     @post("/visitors/{visitor_id:uuid}/consents")
@@ -257,7 +251,7 @@ class ConsoleHouseholdController(ConsoleController):
     ) -> Response[Any]:
         page = facility_page
         staff = page.principal_staff
-        safeguarding.require_lead(staff, page.current_facility.id)
+        safeguarding_lead(staff, page.current_facility.id)
         await self._visitor_of(page, db_session, household_id, visitor_id)
         form = await read_form(request)
         prefix = f"consent-{visitor_id}"
@@ -267,25 +261,11 @@ class ConsoleHouseholdController(ConsoleController):
             await self._visitor_of(page, db_session, household_id, body.adult_visitor_id)
             await safeguarding.record_consent(db_session, staff, page.current_facility.id, body)
         except NotFound:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors={f"{prefix}-adult_visitor_id": page._(FIELD_ERRORS["adult_visitor_id"])},
-                form=form,
-                open_form=prefix,
-            )
+            errors = {f"{prefix}-adult_visitor_id": page._(FIELD_ERRORS["adult_visitor_id"])}
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         except (Unprocessable, Conflict) as failure:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors=_errors(page, prefix, failure),
-                form=form,
-                open_form=prefix,
-            )
+            errors = _errors(page, prefix, failure)
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         return self._back(page, household_id, "consent_recorded")
 
     @post("/consents/{consent_id:uuid}/withdrawal")
@@ -299,7 +279,7 @@ class ConsoleHouseholdController(ConsoleController):
     ) -> Response[Any]:
         page = facility_page
         staff = page.principal_staff
-        safeguarding.require_lead(staff, page.current_facility.id)
+        safeguarding_lead(staff, page.current_facility.id)
         facts = await safeguarding.household_facts(
             db_session, staff, page.current_facility.id, household_id
         )
@@ -313,13 +293,6 @@ class ConsoleHouseholdController(ConsoleController):
                 db_session, staff, page.current_facility.id, consent_id, body
             )
         except (Unprocessable, Conflict) as failure:
-            return await self._page(
-                page,
-                db_session,
-                household_id,
-                status=422,
-                errors=_errors(page, prefix, failure),
-                form=form,
-                open_form=prefix,
-            )
+            errors = _errors(page, prefix, failure)
+            return await self._refused(page, db_session, household_id, prefix, form, errors)
         return self._back(page, household_id, "consent_withdrawn")

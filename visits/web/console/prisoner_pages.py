@@ -36,7 +36,7 @@ from visits.people.schemas import (
     TransferIn,
 )
 from visits.people.service import prisoners
-from visits.people.service.roles import PRISONER_EDIT_ROLES
+from visits.people.service.roles import PRISONER_EDIT_ROLES, safeguarding_lead
 from visits.validation import parse_body
 from visits.web.console.base import ConsoleController
 from visits.web.console.forms import FormValues, read_form
@@ -140,9 +140,7 @@ def _may_edit(page: StaffPage) -> bool:
 
 
 def _may_safeguard(page: StaffPage) -> bool:
-    return _allowed(
-        lambda: prisoners.safeguarding_role(page.principal_staff, page.current_facility.id)
-    )
+    return _allowed(lambda: safeguarding_lead(page.principal_staff, page.current_facility.id))
 
 
 def _done(page: StaffPage) -> str | None:
@@ -376,7 +374,7 @@ class ConsolePrisonersController(ConsoleController):
     ) -> Response[Any]:
         """A restriction (CF-05) with its reason: the safeguarding lead only."""
         page = facility_page
-        prisoners.safeguarding_role(page.principal_staff, page.current_facility.id)
+        safeguarding_lead(page.principal_staff, page.current_facility.id)
         form = await read_form(request)
         try:
             body = parse_body(RestrictionIn, _body(form, _RESTRICTION), strict=False)
@@ -404,7 +402,7 @@ class ConsolePrisonersController(ConsoleController):
         restriction_id: FromPath[uuid.UUID],
     ) -> Response[Any]:
         page = facility_page
-        prisoners.safeguarding_role(page.principal_staff, page.current_facility.id)
+        safeguarding_lead(page.principal_staff, page.current_facility.id)
         form = await read_form(request)
         name = f"lift_reason_{restriction_id.hex}"
         try:
@@ -439,7 +437,7 @@ class ConsolePrisonersController(ConsoleController):
         """Set or clear "closed visits only" (CF-19) with a reason: the safeguarding lead
         only."""
         page = facility_page
-        prisoners.safeguarding_role(page.principal_staff, page.current_facility.id)
+        safeguarding_lead(page.principal_staff, page.current_facility.id)
         form = await read_form(request)
         raw = _body(form, _CLOSED)
         if raw.get("closed_visits_only") not in ("true", "false", None):
