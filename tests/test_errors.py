@@ -70,6 +70,8 @@ async def test_a_missing_query_parameter_is_named_in_errors() -> None:
     body = response.json()
     assert body["type"] == "urn:visits:problem:invalid-parameters"
     assert body["errors"] == [{"name": "month", "in": "query", "detail": "is required"}]
+    assert body["detail"] == "1 parameter is not valid."
+    assert german.json()["detail"] == "1 Parameter ist ungültig."
     assert german.json()["errors"] == [
         {"name": "month", "in": "query", "detail": "ist erforderlich"}
     ]
@@ -102,3 +104,5 @@ async def test_field_details_are_in_the_request_language() -> None:
         "is required",
         "Expected `int`, got `str`",
     ]
+    assert english.json()["detail"] == "3 fields are not valid."
+    assert german.json()["detail"] == "3 Angaben sind ungültig."

@@ -19,7 +19,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from visits.i18n import N_, negotiate_language, translate
+from visits.i18n import N_, N_plural, negotiate_language, translate, translate_plural
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = structlog.get_logger(__name__)
@@ -44,7 +44,8 @@ class DomainError(Exception):
     """A refusal by the domain: its kind (the subclass), a stable slug and a detail message.
 
     ``detail`` is an English message id (``"The visit is %(state)s."``), translated into the
-    caller's language with ``params`` filled in when the problem document is written.
+    caller's language with ``params`` filled in when the problem document is written; a text
+    that counts is an ``N_plural`` pair whose form ``params["num"]`` picks.
     ``errors`` lists per-field problems; ``extra`` adds members to the document (e.g. the rule
     results of a refusal); ``headers`` go on the response (e.g. ``Retry-After``).
     """
@@ -54,14 +55,14 @@ class DomainError(Exception):
     def __init__(
         self,
         slug: str,
-        detail: str,
+        detail: str | tuple[str, str],
         *,
         errors: list[dict[str, Any]] | None = None,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         **params: Any,
     ) -> None:
-        super().__init__(detail)
+        super().__init__(detail if isinstance(detail, str) else detail[1])
         self.slug = slug
         self.detail = detail
         self.params = params
@@ -71,6 +72,9 @@ class DomainError(Exception):
 
     def text(self, language: str) -> str:
         """The detail in ``language``, placeholders filled."""
+        if isinstance(self.detail, tuple):
+            singular, plural = self.detail
+            return translate_plural(language, singular, plural, self.params["num"], **self.params)
         return translate(language, self.detail, **self.params)
 
 
@@ -126,7 +130,9 @@ class Unavailable(DomainError):
     status = 503
 
 
-_INVALID_PARAMETERS = N_("%(count)s parameter(s) are not valid.")
+_INVALID_PARAMETERS = N_plural(
+    "%(num)d parameter is not valid.", "%(num)d parameters are not valid."
+)
 
 
 def invalid_parameters(errors: list[dict[str, Any]]) -> Invalid:
@@ -135,7 +141,7 @@ def invalid_parameters(errors: list[dict[str, Any]]) -> Invalid:
         "invalid-parameters",
         _INVALID_PARAMETERS,
         errors=errors,
-        count=len(errors),
+        num=len(errors),
     )
 
 
@@ -235,7 +241,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
             request,
             400,
             slug="invalid-parameters" if errors else "invalid-request",
-            detail=translate(negotiate_language(request), _INVALID_PARAMETERS, count=len(errors))
+            detail=invalid_parameters(errors).text(negotiate_language(request))
             if errors
             else exc.detail,
             errors=errors,

@@ -16,18 +16,19 @@ import msgspec
 import phonenumbers
 
 from visits.errors import Unprocessable
-from visits.i18n import N_, Message
+from visits.i18n import N_, Message, N_plural
 
 S = TypeVar("S", bound=msgspec.Struct)
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 
 
+_INVALID_FIELDS = N_plural("%(num)d field is not valid.", "%(num)d fields are not valid.")
+
+
 def invalid_body(errors: list[dict[str, Any]]) -> Unprocessable:
     """One problem naming every invalid body field (``field_error`` each)."""
-    return Unprocessable(
-        "invalid-body", N_("%(count)s field(s) are not valid."), errors=errors, count=len(errors)
-    )
+    return Unprocessable("invalid-body", _INVALID_FIELDS, errors=errors, num=len(errors))
 
 
 FieldProblem = tuple[str, Message]
