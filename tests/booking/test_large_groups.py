@@ -101,6 +101,19 @@ async def test_the_refusal_and_the_week_offer_to_ask_for_the_whole_group(
         item = next(i for i in listed.json()["items"] if i["slot_id"] == str(slot))
         assert item["request_possible"] is possible
         assert item["verdict"] == ("not_possible" if possible else "fits")
+        # The dry run says the same for the slot.
+        checked = await client.post(
+            "/api/v1/household/checks",
+            headers=family.headers,
+            json={
+                "prisoner_id": str(family.prisoner_id),
+                "slot_id": str(slot),
+                "visitor_ids": party,
+            },
+        )
+        assert checked.status_code == 200, checked.text
+        assert checked.json()["request_possible"] is possible
+        assert checked.json()["outcome"] == ("refused" if possible else "bookable")
 
     # A group that fits needs no request.
     needless = await client.post(

@@ -113,6 +113,7 @@ async def check(
         review_by=ids(decision.review_by),
         warnings=ids(decision.warnings),
         results=[view(r, language) for r in verdict.results],
+        request_possible=not staff and requestable(verdict),
     )
 
 

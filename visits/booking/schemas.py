@@ -272,6 +272,15 @@ class CheckOut(msgspec.Struct):
     review_by: list[str]
     warnings: list[str]
     results: list[RuleResultView]
+    request_possible: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Refused only because the group is larger than the usual limit per "
+            "visit (CF-07): the household may ask the visits team for this time "
+            "(`POST /api/v1/household/holds` with `request_review: true`). Always false for "
+            "staff, who book with an override instead."
+        ),
+    ] = False
 
 
 class PartyOut(msgspec.Struct):
